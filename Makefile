@@ -1,0 +1,52 @@
+# The front door of the lab. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The project runs on Node 24 LTS. Where the machine's Node is older, a Node 24 binary is
+# installed from the npm registry's `node` package into .tools/ and put first on PATH, so every
+# target below (and every process they start) uses it.
+NODE_VERSION := 24.21.0
+NODE_IS_RECENT := $(shell node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' 2>/dev/null && echo yes)
+ifeq ($(NODE_IS_RECENT),yes)
+NODE := $(shell command -v node)
+else
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
+NODE := $(CURDIR)/.tools/node_modules/.bin/node
+endif
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(CURDIR)/.tools/node_modules/.bin/node:
+	@echo "Node $$(node --version 2>/dev/null || echo none) is older than 24: installing Node $(NODE_VERSION) into .tools/"
+	npm install --no-save --no-audit --no-fund --prefix .tools node@$(NODE_VERSION)
+
+node_modules/.package-lock.json: package-lock.json package.json $(NODE)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.package-lock.json ## Install the Node 24 toolchain (when needed) and npm packages
+	@scripts/system-deps.sh
+
+.PHONY: backends
+backends: ## Make sure MySQL/MariaDB, Redis and RabbitMQ answer (install and start them when not)
+	@scripts/backends.sh ensure
+
+.PHONY: build
+build: deps ## Compile every workspace (tsc -b)
+	npx tsc -b
+
+.PHONY: lint
+lint: deps ## ESLint and Prettier
+	npx eslint .
+	npx prettier --check .
+
+.PHONY: test
+test: build lint backends ## Lint, then run every test suite against the real backends
+	npx jest $(JEST_FLAGS)
+
+.PHONY: clean
+clean: ## Remove build output
+	npx tsc -b --clean

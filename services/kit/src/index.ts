@@ -1,0 +1,13 @@
+export * from './amqp';
+export * from './config';
+export * from './errors';
+export * from './health';
+export * from './http-client';
+export * from './logger';
+export * from './metrics';
+export * from './mysql';
+export * from './redis';
+export * from './service';
+export { shutdownTelemetry } from './telemetry-handle';
+export * from './events';
+export * from './identity';

@@ -1,0 +1,98 @@
+import express, { type Express } from 'express';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errorMiddleware, notFoundHandler } from './errors';
+import { live, ready, type Check } from './health';
+import type { Logger } from './logger';
+import { httpMetrics, metricsHandler, type Registry } from './metrics';
+import { shutdownTelemetry } from './telemetry-handle';
+
+export interface ServiceBase {
+  log: Logger;
+  registry: Registry;
+  /** Readiness checks of this service's own dependencies (MySQL, Redis, RabbitMQ...). */
+  checks?: Record<string, Check>;
+  /** Largest accepted JSON body. */
+  bodyLimit?: string;
+}
+
+/**
+ * The part every service's createApp() shares: JSON bodies, RED metrics, /metrics and the health
+ * endpoints. The service adds its routes, then calls finishApp() to register 404 and errors last.
+ */
+export function createServiceApp({ log, registry, checks = {}, bodyLimit = '64kb' }: ServiceBase): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('shuttingDown', false);
+  app.use(httpMetrics(registry));
+  app.get('/metrics', metricsHandler(registry));
+  app.get('/health/live', live);
+  app.get('/health/ready', ready(checks, () => app.get('shuttingDown') === true));
+  app.use(express.json({ limit: bodyLimit, strict: true }));
+  app.locals.log = log;
+  return app;
+}
+
+export function finishApp(app: Express, log: Logger): Express {
+  app.use(notFoundHandler);
+  app.use(errorMiddleware(log));
+  return app;
+}
+
+export interface RunningServer {
+  server: http.Server;
+  port: number;
+  /** Stops accepting, drains in-flight requests, then runs the closers in order. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Listens (on loopback unless HOST says otherwise) and wires graceful shutdown on SIGTERM/SIGINT:
+ * readiness turns false, the server stops accepting and drains, then pools, channels and the
+ * telemetry exporters are closed. If that takes longer than `timeoutMs` the process exits anyway.
+ */
+export async function serve(
+  app: Express,
+  options: { port: number; host: string; log: Logger; closers?: Array<() => Promise<unknown>>; timeoutMs?: number; handleSignals?: boolean },
+): Promise<RunningServer> {
+  const { log, closers = [], timeoutMs = 10_000, handleSignals = true } = options;
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info('listening', { host: options.host, port });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      app.set('shuttingDown', true);
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await drained;
+      for (const close of closers) {
+        await close().catch((err: unknown) => log.warn('error while closing', { err }));
+      }
+    })();
+    return stopping;
+  };
+
+  if (handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info('shutting down', { signal });
+      const deadline = setTimeout(() => {
+        log.error('shutdown took too long, exiting', { timeoutMs });
+        process.exit(1);
+      }, timeoutMs);
+      deadline.unref();
+      void stop()
+        .then(() => shutdownTelemetry())
+        .then(() => process.exit(0));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { server, port, stop };
+}

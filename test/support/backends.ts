@@ -1,0 +1,19 @@
+/**
+ * Where the real backends of the tests are: the ones answering on their usual ports (or those
+ * named by the same variables the lab reads). Tests use their own schemas and users (test_*),
+ * so running the suite never touches the data of a lab that is up on the same machine.
+ */
+export const MYSQL_ADMIN_URL = process.env.MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+export const SERVICES_WITH_SCHEMA = ['auth', 'catalog', 'orders', 'payments', 'inventory', 'notifications'] as const;
+export type ServiceWithSchema = (typeof SERVICES_WITH_SCHEMA)[number];
+
+export function testDatabase(service: ServiceWithSchema) {
+  const schema = `test_${service}`;
+  const password = `test-password-${service}`;
+  const admin = new URL(MYSQL_ADMIN_URL);
+  const url = `mysql://${schema}:${password}@${admin.host}/${schema}`;
+  return { schema, user: schema, password, url };
+}
