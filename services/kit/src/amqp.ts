@@ -4,7 +4,7 @@ import { LATENCY_BUCKETS, prom, type Registry } from './metrics';
 
 export type { Channel, ConsumeMessage };
 
-/** Domain events are published to one topic exchange; consumers bind their own queues to it. */
+/** Domain events are published to one topic exchange (EVENTS_EXCHANGE overrides the name); consumers bind their own queues to it. */
 export const EVENTS_EXCHANGE = 'shopnow.events';
 /** Messages a consumer rejects go here, routed by the name of the queue they came from. */
 export const DEAD_LETTER_EXCHANGE = 'shopnow.dlx';
@@ -34,8 +34,11 @@ export interface Amqp {
  * Declares a durable queue bound to the events exchange, with a dead-letter queue beside it
  * (`<queue>.dlq`) for the messages its consumer rejects.
  */
-export async function declareQueue(channel: Channel, queue: string, routingKeys: string[]): Promise<void> {
-  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+export async function declareQueue(
+  channel: Channel,
+  { exchange, queue, routingKeys }: { exchange: string; queue: string; routingKeys: string[] },
+): Promise<void> {
+  await channel.assertExchange(exchange, 'topic', { durable: true });
   await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', { durable: true });
   await channel.assertQueue(`${queue}.dlq`, { durable: true });
   await channel.bindQueue(`${queue}.dlq`, DEAD_LETTER_EXCHANGE, queue);
@@ -43,7 +46,7 @@ export async function declareQueue(channel: Channel, queue: string, routingKeys:
     durable: true,
     arguments: { 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE, 'x-dead-letter-routing-key': queue },
   });
-  for (const key of routingKeys) await channel.bindQueue(queue, EVENTS_EXCHANGE, key);
+  for (const key of routingKeys) await channel.bindQueue(queue, exchange, key);
 }
 
 interface Options {
