@@ -15,6 +15,10 @@ export function createRegistry(service: string, version: string): Registry {
   const registry = new client.Registry<client.OpenMetricsContentType>();
   registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for counters.
+  for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(misnamed);
+  }
   const buildInfo = new client.Gauge({
     name: 'shopnow_build_info',
     help: 'Always 1; its labels name the running service and release version.',
@@ -27,12 +31,10 @@ export function createRegistry(service: string, version: string): Registry {
 
 /** Turns an OpenMetrics exposition into the text format 0.0.4: no exemplars, no EOF, `_total` family names. */
 export function toPrometheusText(openMetrics: string): string {
-  const counters = new Set<string>();
+  const counters = new Set([...openMetrics.matchAll(/^# TYPE (\S+) counter$/gm)].map((match) => match[1]));
   const lines: string[] = [];
   for (const line of openMetrics.split('\n')) {
     if (line === '# EOF') continue;
-    const typeLine = /^# TYPE (\S+) counter$/.exec(line);
-    if (typeLine) counters.add(typeLine[1]);
     const meta = /^# (HELP|TYPE) (\S+)(.*)$/.exec(line);
     if (meta && counters.has(meta[2]) && !meta[2].endsWith('_total')) {
       lines.push(`# ${meta[1]} ${meta[2]}_total${meta[3]}`);

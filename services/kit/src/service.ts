@@ -1,10 +1,10 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMiddleware, notFoundHandler } from './errors';
 import { live, ready, type Check } from './health';
 import type { Logger } from './logger';
-import { httpMetrics, metricsHandler, type Registry } from './metrics';
+import { httpMetrics, metricsHandler, routeTemplate, type Registry } from './metrics';
 import { shutdownTelemetry } from './telemetry-handle';
 
 export interface ServiceBase {
@@ -24,13 +24,29 @@ export function createServiceApp({ log, registry, checks = {}, bodyLimit = '64kb
   const app = express();
   app.disable('x-powered-by');
   app.set('shuttingDown', false);
-  app.use(httpMetrics(registry));
   app.get('/metrics', metricsHandler(registry));
   app.get('/health/live', live);
   app.get('/health/ready', ready(checks, () => app.get('shuttingDown') === true));
+  app.use(httpMetrics(registry), accessLog(log));
   app.use(express.json({ limit: bodyLimit, strict: true }));
   app.locals.log = log;
   return app;
+}
+
+/** One line per request, after the response, carrying the trace id like every line in a request. */
+function accessLog(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const start = performance.now();
+    res.once('finish', () => {
+      log.info('request completed', {
+        method: req.method,
+        route: routeTemplate(req),
+        status: res.statusCode,
+        duration_ms: Math.round((performance.now() - start) * 10) / 10,
+      });
+    });
+    next();
+  };
 }
 
 export function finishApp(app: Express, log: Logger): Express {
@@ -70,8 +86,10 @@ export async function serve(
     stopping ??= (async () => {
       app.set('shuttingDown', true);
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // Keep-alive connections become idle as their last response goes out; close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
       await drained;
+      clearInterval(sweep);
       for (const close of closers) {
         await close().catch((err: unknown) => log.warn('error while closing', { err }));
       }

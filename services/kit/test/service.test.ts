@@ -1,0 +1,102 @@
+import { createLogger } from '../src/logger';
+import { createRegistry } from '../src/metrics';
+import { AppError } from '../src/errors';
+import { createServiceApp, finishApp, serve, type RunningServer } from '../src/service';
+
+const log = createLogger('kit-test', 'error');
+
+async function start(dependencyUp: { value: boolean }) {
+  const registry = createRegistry('kit-test', '0.0.1');
+  const app = createServiceApp({
+    log,
+    registry,
+    bodyLimit: '1kb',
+    checks: {
+      mysql: async () => {
+        if (!dependencyUp.value) throw new Error('connection refused');
+      },
+    },
+  });
+  app.post('/echo', (req, res) => {
+    res.json({ got: req.body });
+  });
+  app.get('/things/:id', (req) => {
+    throw new AppError(404, 'NOT_FOUND', `thing ${req.params.id} not found`);
+  });
+  app.get('/boom', () => {
+    throw new Error('secret internal detail');
+  });
+  app.get('/slow', async (_req, res) => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    res.json({ done: true });
+  });
+  finishApp(app, log);
+  return serve(app, { port: 0, host: '127.0.0.1', log, handleSignals: false });
+}
+
+describe('a service built on the kit', () => {
+  const dependencyUp = { value: true };
+  let running: RunningServer;
+  let base: string;
+  beforeAll(async () => {
+    running = await start(dependencyUp);
+    base = `http://127.0.0.1:${running.port}`;
+  });
+  afterAll(() => running.stop());
+
+  it('is live and ready while its dependencies answer, and not ready when one does not', async () => {
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+    dependencyUp.value = false;
+    const notReady = await fetch(`${base}/health/ready`);
+    dependencyUp.value = true;
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ checks: { mysql: { ok: false, error: 'connection refused' } } });
+  });
+
+  it.each([
+    ['invalid JSON', '{"a":', 'application/json', 400, 'INVALID_JSON'],
+    ['a body over the limit', JSON.stringify({ a: 'x'.repeat(2048) }), 'application/json', 413, 'PAYLOAD_TOO_LARGE'],
+  ])('answers %s with a JSON 4xx', async (_name, body, type, status, code) => {
+    const res = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': type }, body });
+    expect(res.status).toBe(status);
+    expect(await res.json()).toEqual({ error: { code, message: expect.any(String) } });
+  });
+
+  it('turns AppErrors into their status, unknown routes into 404, and hides internal errors', async () => {
+    const missing = await fetch(`${base}/things/7`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'thing 7 not found' } });
+    const unknown = await fetch(`${base}/nowhere`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe('ROUTE_NOT_FOUND');
+    const boom = await fetch(`${base}/boom`);
+    expect(boom.status).toBe(500);
+    expect(await boom.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+
+  it('counts requests under the route template, not the raw path', async () => {
+    await fetch(`${base}/things/12345`);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/http_server_request_duration_seconds_count\{method="GET",route="\/things\/:id",status_class="4xx"\} \d+/);
+    expect(text).not.toContain('12345');
+  });
+
+  it('serves OpenMetrics to a client that asks for it', async () => {
+    const res = await fetch(`${base}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    expect(res.headers.get('content-type')).toContain('application/openmetrics-text');
+    expect((await res.text()).trimEnd().endsWith('# EOF')).toBe(true);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes the request in flight, then refuses new connections and runs the closers', async () => {
+    const running = await start({ value: true });
+    const base = `http://127.0.0.1:${running.port}`;
+    const inFlight = fetch(`${base}/slow`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await running.stop();
+    expect(await (await inFlight).json()).toEqual({ done: true });
+    await expect(fetch(`${base}/health/live`)).rejects.toThrow();
+  });
+});
