@@ -39,7 +39,8 @@ build: deps ## Compile every workspace (tsc -b)
 	npx tsc -b
 
 .PHONY: lint
-lint: deps ## ESLint and Prettier
+lint: deps ## Type-check the tests, ESLint and Prettier
+	npx tsc --noEmit -p tsconfig.test.json
 	npx eslint .
 	npx prettier --check .
 

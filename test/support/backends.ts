@@ -10,9 +10,10 @@ export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:56
 export const SERVICES_WITH_SCHEMA = ['auth', 'catalog', 'orders', 'payments', 'inventory', 'notifications'] as const;
 export type ServiceWithSchema = (typeof SERVICES_WITH_SCHEMA)[number];
 
-export function testDatabase(service: ServiceWithSchema) {
-  const schema = `test_${service}`;
-  const password = `test-password-${service}`;
+/** `test_<service>` for the integration tests, `e2e_<service>` for the end-to-end runs. */
+export function testDatabase(service: ServiceWithSchema, prefix: 'test' | 'e2e' = 'test') {
+  const schema = `${prefix}_${service}`;
+  const password = `${prefix}-password-${service}`;
   const admin = new URL(MYSQL_ADMIN_URL);
   const url = `mysql://${schema}:${password}@${admin.host}/${schema}`;
   return { schema, user: schema, password, url };

@@ -128,7 +128,12 @@ export function createAmqp({ url, log, registry, topology, watchQueues = [] }: O
         channel.ack(message);
       } catch (err) {
         outcome = err instanceof PoisonMessageError ? 'dead_letter' : 'requeue';
-        log.error('message processing failed', { queue, outcome, err: (err as Error).message, messageId: message.properties.messageId });
+        log.error('message processing failed', {
+          queue,
+          outcome,
+          err: (err as Error).message,
+          messageId: message.properties.messageId,
+        });
         // A transient failure (database away) is retried after a pause instead of spinning hot.
         if (outcome === 'requeue') await new Promise((resolve) => setTimeout(resolve, 1_000));
         try {
@@ -140,7 +145,8 @@ export function createAmqp({ url, log, registry, topology, watchQueues = [] }: O
       consumed.inc({ queue, outcome });
       processing.observe({ queue, outcome }, Number(process.hrtime.bigint() - start) / 1e9);
       const occurredAt = Number(message.properties.headers?.[OCCURRED_AT_HEADER]);
-      if (outcome === 'ack' && Number.isFinite(occurredAt)) lag.observe({ queue }, Math.max(0, Date.now() - occurredAt) / 1000);
+      if (outcome === 'ack' && Number.isFinite(occurredAt))
+        lag.observe({ queue }, Math.max(0, Date.now() - occurredAt) / 1000);
       inFlight -= 1;
     });
     channels.push({ channel, tag: consumerTag });
@@ -192,8 +198,12 @@ export function createAmqp({ url, log, registry, topology, watchQueues = [] }: O
       const content = Buffer.from(JSON.stringify(body));
       try {
         await new Promise<void>((resolve, reject) => {
-          channel.publish(exchange, routingKey, content, { persistent: true, contentType: 'application/json', messageId, headers }, (err) =>
-            err ? reject(err instanceof Error ? err : new Error('broker refused the message')) : resolve(),
+          channel.publish(
+            exchange,
+            routingKey,
+            content,
+            { persistent: true, contentType: 'application/json', messageId, headers },
+            (err) => (err ? reject(err instanceof Error ? err : new Error('broker refused the message')) : resolve()),
           );
         });
         sent.inc({ exchange, routing_key: routingKey, outcome: 'confirmed' });

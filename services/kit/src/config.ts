@@ -28,5 +28,10 @@ export const secret = (minLength = 16) => z.string().min(minLength, `must be at 
 /** A comma-separated list of URLs, e.g. CATALOG_URLS=http://127.0.0.1:8082,http://127.0.0.1:8092. */
 export const urlList = z
   .string()
-  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.url()).min(1, 'needs at least one URL'));

@@ -16,8 +16,7 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (message: string, details?: unknown) =>
-  new AppError(400, 'BAD_REQUEST', message, details);
+export const badRequest = (message: string, details?: unknown) => new AppError(400, 'BAD_REQUEST', message, details);
 export const unauthorized = (message = 'authentication required') => new AppError(401, 'UNAUTHORIZED', message);
 export const forbidden = (message = 'not allowed') => new AppError(403, 'FORBIDDEN', message);
 export const notFound = (what: string) => new AppError(404, 'NOT_FOUND', `${what} not found`);
@@ -31,7 +30,12 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, part = 'bo
     field: [part, ...issue.path].join('.'),
     problem: issue.message,
   }));
-  throw new AppError(400, 'VALIDATION_FAILED', `invalid ${part}: ${fields.map((f) => `${f.field} ${f.problem}`).join('; ')}`, fields);
+  throw new AppError(
+    400,
+    'VALIDATION_FAILED',
+    `invalid ${part}: ${fields.map((f) => `${f.field} ${f.problem}`).join('; ')}`,
+    fields,
+  );
 }
 
 // Errors thrown by body-parser carry a `type` and a `status`; they are the client's fault.
@@ -73,9 +77,17 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       span?.setStatus({ code: SpanStatusCode.ERROR, message: appError.code });
       log.error('request failed', { err, method: req.method, path: req.path, status: appError.status });
     } else {
-      log.info('request rejected', { method: req.method, path: req.path, status: appError.status, code: appError.code });
+      log.info('request rejected', {
+        method: req.method,
+        path: req.path,
+        status: appError.status,
+        code: appError.code,
+      });
     }
-    const body: { code: string; message: string; details?: unknown } = { code: appError.code, message: appError.message };
+    const body: { code: string; message: string; details?: unknown } = {
+      code: appError.code,
+      message: appError.message,
+    };
     if (appError.details !== undefined) body.details = appError.details;
     res.status(appError.status).json({ error: body });
   };

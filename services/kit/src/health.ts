@@ -32,6 +32,8 @@ export function ready(checks: Record<string, Check>, isShuttingDown: () => boole
     const results = await Promise.all(names.map((name) => runCheck(checks[name])));
     const report = Object.fromEntries(names.map((name, i) => [name, results[i]]));
     const ok = !isShuttingDown() && results.every((result) => result.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', shuttingDown: isShuttingDown(), checks: report });
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ready' : 'not ready', shuttingDown: isShuttingDown(), checks: report });
   };
 }

@@ -30,7 +30,7 @@ export async function callService<T>(
     throw new AppError(503, 'DEPENDENCY_UNAVAILABLE', `${dependency} is unreachable`);
   }
   const text = await response.text();
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {

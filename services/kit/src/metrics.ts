@@ -16,7 +16,11 @@ export function createRegistry(service: string, version: string): Registry {
   registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for counters.
-  for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+  for (const misnamed of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
     registry.removeSingleMetric(misnamed);
   }
   const buildInfo = new client.Gauge({

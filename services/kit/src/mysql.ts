@@ -87,7 +87,9 @@ export async function withTransaction<T>(pool: Pool, work: (conn: PoolConnection
 export async function migrate(url: string, dir: string, log: Logger): Promise<string[]> {
   const conn = await mysql.createConnection({ uri: url, multipleStatements: true });
   try {
-    const [[{ locked }]] = await conn.query<mysql.RowDataPacket[]>("SELECT GET_LOCK(CONCAT('migrate:', DATABASE()), 60) AS locked");
+    const [[{ locked }]] = await conn.query<mysql.RowDataPacket[]>(
+      "SELECT GET_LOCK(CONCAT('migrate:', DATABASE()), 60) AS locked",
+    );
     if (locked !== 1) throw new Error('could not take the migration lock within 60 s');
     await conn.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR(255) PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)',
@@ -114,7 +116,8 @@ export async function migrate(url: string, dir: string, log: Logger): Promise<st
  * administrator's URL by whoever sets the lab up (the lab CLI, the tests), never by a service.
  */
 export async function provisionSchema(adminUrl: string, schema: string, user: string, password: string): Promise<void> {
-  if (!/^[a-z_]+$/.test(schema) || !/^[a-z_]+$/.test(user)) throw new Error(`invalid schema or user name: ${schema}/${user}`);
+  if (!/^[a-z][a-z0-9_]*$/.test(schema) || !/^[a-z][a-z0-9_]*$/.test(user))
+    throw new Error(`invalid schema or user name: ${schema}/${user}`);
   const conn = await mysql.createConnection({ uri: adminUrl });
   try {
     await conn.query(`CREATE DATABASE IF NOT EXISTS \`${schema}\``);

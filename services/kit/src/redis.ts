@@ -37,7 +37,13 @@ export interface Cache {
  * Cache-aside over Redis with a TTL. When Redis fails the value is loaded from the source
  * (degraded, slower) and counted as result="error", so the fallback shows on a dashboard.
  */
-export function createCache(options: { redis: Redis; registry: Registry; name: string; ttlSeconds: () => number; log: Logger }): Cache {
+export function createCache(options: {
+  redis: Redis;
+  registry: Registry;
+  name: string;
+  ttlSeconds: () => number;
+  log: Logger;
+}): Cache {
   const { redis, name, log } = options;
   const requests = new prom.Counter({
     name: 'cache_requests_total',

@@ -12,8 +12,8 @@ export interface ServiceBase {
   registry: Registry;
   /** Readiness checks of this service's own dependencies (MySQL, Redis, RabbitMQ...). */
   checks?: Record<string, Check>;
-  /** Largest accepted JSON body. */
-  bodyLimit?: string;
+  /** Largest accepted JSON body; `false` leaves bodies unread (the gateway forwards them as they came). */
+  bodyLimit?: string | false;
 }
 
 /**
@@ -26,9 +26,12 @@ export function createServiceApp({ log, registry, checks = {}, bodyLimit = '64kb
   app.set('shuttingDown', false);
   app.get('/metrics', metricsHandler(registry));
   app.get('/health/live', live);
-  app.get('/health/ready', ready(checks, () => app.get('shuttingDown') === true));
+  app.get(
+    '/health/ready',
+    ready(checks, () => app.get('shuttingDown') === true),
+  );
   app.use(httpMetrics(registry), accessLog(log));
-  app.use(express.json({ limit: bodyLimit, strict: true }));
+  if (bodyLimit !== false) app.use(express.json({ limit: bodyLimit, strict: true }));
   app.locals.log = log;
   return app;
 }
@@ -69,7 +72,14 @@ export interface RunningServer {
  */
 export async function serve(
   app: Express,
-  options: { port: number; host: string; log: Logger; closers?: Array<() => Promise<unknown>>; timeoutMs?: number; handleSignals?: boolean },
+  options: {
+    port: number;
+    host: string;
+    log: Logger;
+    closers?: Array<() => Promise<unknown>>;
+    timeoutMs?: number;
+    handleSignals?: boolean;
+  },
 ): Promise<RunningServer> {
   const { log, closers = [], timeoutMs = 10_000, handleSignals = true } = options;
   const server = http.createServer(app);

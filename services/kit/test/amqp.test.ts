@@ -58,11 +58,18 @@ describe('RabbitMQ through the kit', () => {
   });
 
   it('publishes with a broker confirm and consumes with an ack', async () => {
-    await client.publish(exchange, 'thing.created', { kind: 'good', n: 1 }, { headers: { [OCCURRED_AT_HEADER]: Date.now() } });
+    await client.publish(
+      exchange,
+      'thing.created',
+      { kind: 'good', n: 1 },
+      { headers: { [OCCURRED_AT_HEADER]: Date.now() } },
+    );
     await until(() => handled.length === 1);
     expect(handled[0]).toEqual({ kind: 'good', n: 1 });
     const text = await registry.metrics();
-    expect(text).toMatch(/messaging_client_sent_messages_total\{exchange="[^"]+",routing_key="thing.created",outcome="confirmed"\} 1/);
+    expect(text).toMatch(
+      /messaging_client_sent_messages_total\{exchange="[^"]+",routing_key="thing.created",outcome="confirmed"\} 1/,
+    );
     expect(text).toMatch(new RegExp(`messaging_client_consumed_messages_total\\{queue="${queue}",outcome="ack"\\} 1`));
     expect(text).toMatch(new RegExp(`messaging_process_lag_seconds_count\\{queue="${queue}"\\} 1`));
   });
@@ -80,17 +87,26 @@ describe('RabbitMQ through the kit', () => {
     });
     await conn.close();
     expect(dead.sort()).toEqual(['{"kind":"poison"}', '{not json'].sort());
-    expect(await registry.metrics()).toMatch(new RegExp(`messaging_client_consumed_messages_total\\{queue="${queue}",outcome="dead_letter"\\} 2`));
+    expect(await registry.metrics()).toMatch(
+      new RegExp(`messaging_client_consumed_messages_total\\{queue="${queue}",outcome="dead_letter"\\} 2`),
+    );
   });
 
   it('requeues a message whose processing failed for a transient reason, and then applies it', async () => {
     await client.publish(exchange, 'thing.created', { kind: 'flaky' });
     await until(() => handled.some((body) => (body as { kind: string }).kind === 'flaky'));
-    expect(await registry.metrics()).toMatch(new RegExp(`messaging_client_consumed_messages_total\\{queue="${queue}",outcome="requeue"\\} 1`));
+    expect(await registry.metrics()).toMatch(
+      new RegExp(`messaging_client_consumed_messages_total\\{queue="${queue}",outcome="requeue"\\} 1`),
+    );
   });
 
   it('refuses to publish while disconnected, counting the failure', async () => {
-    const offline = createAmqp({ url: 'amqp://guest:guest@127.0.0.1:1', log, registry: createRegistry('kit-test', '0'), topology: async () => undefined });
+    const offline = createAmqp({
+      url: 'amqp://guest:guest@127.0.0.1:1',
+      log,
+      registry: createRegistry('kit-test', '0'),
+      topology: async () => undefined,
+    });
     await expect(offline.publish(exchange, 'thing.created', {})).rejects.toThrow('not connected');
     await offline.close();
   });

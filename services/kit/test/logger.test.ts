@@ -15,7 +15,15 @@ function capture(): { logger: winston.Logger; lines: () => Record<string, unknow
       }),
     }),
   );
-  return { logger, lines: () => chunks.join('').trim().split('\n').map((line) => JSON.parse(line)) };
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+  };
 }
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
@@ -25,14 +33,24 @@ describe('createLogger', () => {
     const { logger, lines } = capture();
     logger.info('order placed', { orderId: 'o-1', totalCents: 1200 });
     expect(lines()).toEqual([
-      expect.objectContaining({ service: 'test-service', level: 'info', message: 'order placed', orderId: 'o-1', totalCents: 1200 }),
+      expect.objectContaining({
+        service: 'test-service',
+        level: 'info',
+        message: 'order placed',
+        orderId: 'o-1',
+        totalCents: 1200,
+      }),
     ]);
     expect(typeof lines()[0].timestamp).toBe('string');
   });
 
   it('masks fields that name a secret, at any depth', () => {
     const { logger, lines } = capture();
-    logger.info('login', { password: 'hunter22', user: { email: 'a@b.c', apiKey: 'k-123' }, headers: { authorization: 'Bearer x' } });
+    logger.info('login', {
+      password: 'hunter22',
+      user: { email: 'a@b.c', apiKey: 'k-123' },
+      headers: { authorization: 'Bearer x' },
+    });
     const line = JSON.stringify(lines()[0]);
     expect(line).not.toMatch(/hunter22|k-123|Bearer x/);
     expect(lines()[0]).toMatchObject({ password: '[REDACTED]', user: { email: 'a@b.c', apiKey: '[REDACTED]' } });

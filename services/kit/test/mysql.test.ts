@@ -34,7 +34,10 @@ describe('database per service', () => {
   it('applies each migration once, in order, even when two replicas start together', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'migrations-'));
     writeFileSync(path.join(dir, '001_widgets.sql'), 'CREATE TABLE widgets (id INT PRIMARY KEY, name VARCHAR(20));');
-    writeFileSync(path.join(dir, '002_seed.sql'), "INSERT INTO widgets VALUES (1, 'one');\nINSERT INTO widgets VALUES (2, 'two');");
+    writeFileSync(
+      path.join(dir, '002_seed.sql'),
+      "INSERT INTO widgets VALUES (1, 'one');\nINSERT INTO widgets VALUES (2, 'two');",
+    );
     const [first, second] = await Promise.all([migrate(url, dir, log), migrate(url, dir, log)]);
     expect([...first, ...second].sort()).toEqual(['001_widgets.sql', '002_seed.sql']);
     expect(await migrate(url, dir, log)).toEqual([]);
