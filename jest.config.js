@@ -3,7 +3,13 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/services', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+    // jose 6 ships only ES modules, which Jest's CommonJS sandbox cannot require() without
+    // --experimental-vm-modules; compile it to CommonJS like our own sources instead.
+    '/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, diagnostics: false }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: { '^@shopnow/kit$': '<rootDir>/services/kit/src/index.ts' },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 30_000,

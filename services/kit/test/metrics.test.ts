@@ -14,10 +14,11 @@ async function sampleRegistry() {
     enableExemplars: true,
     registers: [registry],
   });
+  const exemplarLabels: Record<string, string> = { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' };
   requests.inc({
     labels: { status: 'paid' },
     value: 1,
-    exemplarLabels: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' },
+    exemplarLabels,
   });
   return registry;
 }
