@@ -1,7 +1,7 @@
 /** One jest run for every workspace; TypeScript through ts-jest, the kit resolved from source. */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/services', '<rootDir>/test'],
+  roots: ['<rootDir>/services', '<rootDir>/lab', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],

@@ -32,8 +32,9 @@ export function createPool(url: string, options: { name: string; connectionLimit
   });
   const core = corePool(pool);
   const pools = { pool: options.name };
+  // Not `..._count`: promtool reserves that suffix for histograms and summaries.
   new prom.Gauge({
-    name: 'db_client_connection_count',
+    name: 'db_client_connections',
     help: 'Connections in the MySQL pool, by state (used, idle).',
     labelNames: ['pool', 'state'],
     registers: [options.registry],

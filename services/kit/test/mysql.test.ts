@@ -60,7 +60,7 @@ describe('database per service', () => {
     const held = await Promise.all([pool.getConnection(), pool.getConnection()]);
     const waiting = pool.query('SELECT 1');
     const text = await registry.metrics();
-    expect(text).toContain('db_client_connection_count{pool="kit",state="used"} 2');
+    expect(text).toContain('db_client_connections{pool="kit",state="used"} 2');
     expect(text).toContain('db_client_connection_max{pool="kit"} 2');
     expect(text).toContain('db_client_connection_pending_requests{pool="kit"} 1');
     held.forEach((conn) => conn.release());
