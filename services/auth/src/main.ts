@@ -1,0 +1,45 @@
+// auth owns the `auth` schema (users and their roles) and talks only to MySQL. It teaches
+// authentication: passwords hashed with scrypt, JWTs issued here and verified at the gateway,
+// and roles that services downstream use for authorization.
+import { createLogger, createPool, createRegistry, loadConfig, migrate, serve } from '@shopnow/kit';
+import path from 'node:path';
+import { createApp } from './app';
+import { authEnv } from './config';
+import { ensureAdmin } from './users';
+
+const log = createLogger('auth');
+
+async function main(): Promise<void> {
+  const config = loadConfig(authEnv);
+  log.level = config.LOG_LEVEL;
+  const registry = createRegistry('auth', config.SERVICE_VERSION);
+  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
+  const pool = createPool(config.MYSQL_URL, { name: 'auth', connectionLimit: config.MYSQL_CONNECTION_LIMIT, registry });
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    await ensureAdmin(pool, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
+    log.info('admin account ensured');
+  }
+  const app = createApp({
+    log,
+    registry,
+    pool,
+    tokens: {
+      secret: config.JWT_SECRET,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlSeconds: config.JWT_TTL_SECONDS,
+    },
+  });
+  await serve(app, {
+    port: config.PORT,
+    host: config.HOST,
+    log,
+    closers: [() => pool.end()],
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+main().catch((err: unknown) => {
+  log.error('startup failed', { err });
+  process.exit(1);
+});

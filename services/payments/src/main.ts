@@ -1,0 +1,39 @@
+// payments owns the `payments` schema and talks to MySQL and a simulated card provider. It teaches
+// idempotency keys (a retried charge is replayed, never charged twice), timeouts and failure
+// handling around a slow or declining dependency.
+import { createLogger, createPool, createRegistry, loadConfig, migrate, serve } from '@shopnow/kit';
+import path from 'node:path';
+import { createApp } from './app';
+import { paymentsEnv } from './config';
+
+const log = createLogger('payments');
+
+async function main(): Promise<void> {
+  const config = loadConfig(paymentsEnv);
+  log.level = config.LOG_LEVEL;
+  const registry = createRegistry('payments', config.SERVICE_VERSION);
+  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
+  const pool = createPool(config.MYSQL_URL, {
+    name: 'payments',
+    connectionLimit: config.MYSQL_CONNECTION_LIMIT,
+    registry,
+  });
+  const app = createApp({
+    log,
+    registry,
+    pool,
+    provider: { latencyMs: config.PROVIDER_LATENCY_MS, declineRate: config.PROVIDER_DECLINE_RATE },
+  });
+  await serve(app, {
+    port: config.PORT,
+    host: config.HOST,
+    log,
+    closers: [() => pool.end()],
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+main().catch((err: unknown) => {
+  log.error('startup failed', { err });
+  process.exit(1);
+});
