@@ -1,0 +1,90 @@
+// orders owns the `orders` schema (orders, order_items, outbox). A checkout prices the cart from
+// catalog and charges payments over HTTP, then announces the order on RabbitMQ through an outbox.
+// It teaches sync vs async calls, idempotency keys and the transactional outbox.
+import path from 'node:path';
+import {
+  commonEnv,
+  createAmqp,
+  createLogger,
+  createPool,
+  createRegistry,
+  EVENTS_EXCHANGE,
+  loadConfig,
+  migrate,
+  serve,
+} from '@shopnow/kit';
+import { z } from 'zod';
+import { createApp } from './app';
+import { useReadCommitted } from './db';
+import { createOutboxRelay } from './outbox';
+import { seedOrders } from './seed';
+
+const positiveInt = z.coerce.number().int().positive();
+const baseUrl = z.url().transform((url) => url.replace(/\/+$/, ''));
+
+const envSchema = commonEnv.extend({
+  PORT: z.coerce.number().int().min(1).max(65_535).default(8083),
+  MYSQL_URL: z.url(),
+  AMQP_URL: z.url(),
+  EVENTS_EXCHANGE: z.string().min(1).default(EVENTS_EXCHANGE),
+  CATALOG_URL: baseUrl.default('http://127.0.0.1:8082'),
+  PAYMENTS_URL: baseUrl.default('http://127.0.0.1:8084'),
+  CATALOG_TIMEOUT_MS: positiveInt.default(1_000),
+  PAYMENTS_TIMEOUT_MS: positiveInt.default(2_000),
+  OUTBOX_POLL_MS: positiveInt.default(200),
+  SEED_ORDERS: z.coerce.number().int().min(0).default(200_000),
+  DB_POOL_SIZE: positiveInt.default(10),
+});
+
+async function main() {
+  const env = loadConfig(envSchema);
+  const log = createLogger('orders', env.LOG_LEVEL);
+  const registry = createRegistry('orders', env.SERVICE_VERSION);
+
+  await migrate(env.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
+  const pool = useReadCommitted(
+    createPool(env.MYSQL_URL, { name: 'orders', connectionLimit: env.DB_POOL_SIZE, registry }),
+  );
+  if (env.SEED_ORDERS > 0) await seedOrders(pool, env.SEED_ORDERS, log);
+
+  // orders only publishes: each consumer declares and binds its own queue.
+  const amqp = createAmqp({
+    url: env.AMQP_URL,
+    log,
+    registry,
+    topology: async (channel) => {
+      await channel.assertExchange(env.EVENTS_EXCHANGE, 'topic', { durable: true });
+    },
+  });
+  const relay = createOutboxRelay({
+    pool,
+    amqp,
+    exchange: env.EVENTS_EXCHANGE,
+    log,
+    registry,
+    pollMs: env.OUTBOX_POLL_MS,
+  });
+
+  const app = createApp({
+    log,
+    registry,
+    pool,
+    catalogUrl: env.CATALOG_URL,
+    paymentsUrl: env.PAYMENTS_URL,
+    catalogTimeoutMs: env.CATALOG_TIMEOUT_MS,
+    paymentsTimeoutMs: env.PAYMENTS_TIMEOUT_MS,
+  });
+  relay.start();
+  await serve(app, {
+    port: env.PORT,
+    host: env.HOST,
+    log,
+    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    closers: [() => relay.stop(), () => amqp.close(), () => pool.end()],
+  });
+}
+
+main().catch((err: unknown) => {
+  createLogger('orders').error('orders failed to start', { err });
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { createPool, createRegistry, type Pool } from '@shopnow/kit';
+import type { RowDataPacket } from 'mysql2';
+import { seedOrders } from '../src/seed';
+import { database, log, migrateSchema } from './harness';
+
+// Real MariaDB (test_orders). 7,000 rows cross the 5,000-row statement boundary.
+describe('seeding historic orders', () => {
+  let pool: Pool;
+  const removeSeeded = () =>
+    pool.query(
+      "DELETE o, i FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.idempotency_key LIKE 'seed:%'",
+    );
+  const one = async (sql: string) => (await pool.query<RowDataPacket[]>(sql))[0][0];
+
+  beforeAll(async () => {
+    await migrateSchema();
+    pool = createPool(database.url, { name: 'orders', connectionLimit: 2, registry: createRegistry('orders', 'test') });
+    await removeSeeded();
+  });
+  afterAll(async () => {
+    await removeSeeded();
+    await pool.end();
+  });
+
+  it('inserts the asked count of paid orders with 1 to 3 lines, spread over the past year', async () => {
+    expect(await seedOrders(pool, 7_000, log)).toBe(7_000);
+    const stats = await one(`
+      SELECT COUNT(*) AS orders, MIN(user_id) AS minUser, MAX(user_id) AS maxUser, SUM(status <> 'paid') AS notPaid,
+             MIN(created_at) > NOW() - INTERVAL 366 DAY AS withinYear, MAX(created_at) <= NOW() AS inPast
+      FROM orders WHERE idempotency_key LIKE 'seed:%'`);
+    expect(stats).toMatchObject({ orders: 7_000, notPaid: 0, withinYear: 1, inPast: 1 });
+    expect(stats.minUser).toBeGreaterThanOrEqual(1);
+    expect(stats.maxUser).toBeLessThanOrEqual(5_000);
+    const lines = await one(`
+      SELECT MIN(n) AS fewest, MAX(n) AS most, SUM(total_cents <> sum_cents) AS wrongTotals, MAX(max_product) AS maxProduct FROM (
+        SELECT COUNT(*) AS n, o.total_cents, SUM(i.price_cents * i.quantity) AS sum_cents, MAX(i.product_id) AS max_product
+        FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.idempotency_key LIKE 'seed:%' GROUP BY o.id, o.total_cents) t`);
+    expect(lines).toMatchObject({ fewest: 1, most: 3, wrongTotals: 0 });
+    expect(lines.maxProduct).toBeLessThanOrEqual(1_000);
+  });
+
+  it('seeds nothing on a second start, and only tops up when asked for more', async () => {
+    expect(await seedOrders(pool, 7_000, log)).toBe(0);
+    expect(await seedOrders(pool, 7_500, log)).toBe(500);
+    expect((await one("SELECT COUNT(*) AS n FROM orders WHERE idempotency_key LIKE 'seed:%'")).n).toBe(7_500);
+  });
+});
