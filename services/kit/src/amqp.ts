@@ -11,6 +11,8 @@ export const DEAD_LETTER_EXCHANGE = 'shopnow.dlx';
 /** Header carrying when the event happened (ms since epoch): consumers export the lag from it. */
 export const OCCURRED_AT_HEADER = 'x-occurred-at';
 
+const CONFIRM_TIMEOUT_MS = 5_000;
+
 /** Thrown by a handler for a message that can never be processed: it goes to the dead-letter queue. */
 export class PoisonMessageError extends Error {}
 
@@ -198,12 +200,21 @@ export function createAmqp({ url, log, registry, topology, watchQueues = [] }: O
       const content = Buffer.from(JSON.stringify(body));
       try {
         await new Promise<void>((resolve, reject) => {
+          // A confirm that never comes (a blocked broker) must not stall the publisher forever.
+          const timer = setTimeout(
+            () => reject(new Error(`no confirm from the broker within ${CONFIRM_TIMEOUT_MS} ms`)),
+            CONFIRM_TIMEOUT_MS,
+          );
           channel.publish(
             exchange,
             routingKey,
             content,
             { persistent: true, contentType: 'application/json', messageId, headers },
-            (err) => (err ? reject(err instanceof Error ? err : new Error('broker refused the message')) : resolve()),
+            (err) => {
+              clearTimeout(timer);
+              if (err) reject(err instanceof Error ? err : new Error('broker refused the message'));
+              else resolve();
+            },
           );
         });
         sent.inc({ exchange, routing_key: routingKey, outcome: 'confirmed' });
