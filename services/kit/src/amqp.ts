@@ -1,4 +1,5 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { Faults } from './faults/engine';
 import type { Logger } from './logger';
 import { LATENCY_BUCKETS, prom, type Registry } from './metrics';
 
@@ -59,9 +60,12 @@ interface Options {
   topology: (channel: Channel) => Promise<void>;
   /** Queues whose depth this service exports. */
   watchQueues?: string[];
+  faults?: Faults;
 }
 
-export function createAmqp({ url, log, registry, topology, watchQueues = [] }: Options): Amqp {
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createAmqp({ url, log, registry, topology, watchQueues = [], faults }: Options): Amqp {
   const sent = new prom.Counter({
     name: 'messaging_client_sent_messages_total',
     help: 'Messages published to RabbitMQ, by exchange, routing key and outcome (confirmed by the broker, or failed).',
@@ -126,6 +130,15 @@ export function createAmqp({ url, log, registry, topology, watchQueues = [] }: O
         } catch {
           throw new PoisonMessageError('message body is not JSON');
         }
+        // FAULT(consumer-stall): hold the message unacked until cleared, take delayMs per message,
+        // or die in the middle of one (the broker redelivers it to whoever consumes next).
+        const stall = faults?.active('consumer-stall');
+        if (stall?.mode === 'crash') {
+          log.error('consumer crashed mid-message', { queue, messageId: message.properties.messageId });
+          process.exit(1);
+        }
+        if (stall?.mode === 'slow') await pause(stall.delayMs);
+        while (faults?.active('consumer-stall')?.mode === 'stalled' && !closing) await pause(200);
         await handler(body, message);
         channel.ack(message);
       } catch (err) {
@@ -137,7 +150,7 @@ export function createAmqp({ url, log, registry, topology, watchQueues = [] }: O
           messageId: message.properties.messageId,
         });
         // A transient failure (database away) is retried after a pause instead of spinning hot.
-        if (outcome === 'requeue') await new Promise((resolve) => setTimeout(resolve, 1_000));
+        if (outcome === 'requeue') await pause(1_000);
         try {
           channel.nack(message, false, outcome === 'requeue');
         } catch {

@@ -11,3 +11,4 @@ export * from './service';
 export { shutdownTelemetry } from './telemetry-handle';
 export * from './events';
 export * from './identity';
+export * from './faults';

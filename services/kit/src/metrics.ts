@@ -1,6 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 import client from 'prom-client';
+import type { Faults } from './faults/engine';
 
 export { client as prom };
 
@@ -74,7 +75,7 @@ export function traceExemplar(): Record<string, string> | undefined {
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10];
 
 /** RED metrics for the HTTP server, labelled by route template (never raw paths or ids). */
-export function httpMetrics(registry: Registry): RequestHandler {
+export function httpMetrics(registry: Registry, faults?: Faults): RequestHandler {
   const duration = new client.Histogram({
     name: 'http_server_request_duration_seconds',
     help: 'Duration of HTTP requests handled by this service, by route template, method and status class.',
@@ -97,7 +98,8 @@ export function httpMetrics(registry: Registry): RequestHandler {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const labels = {
         method: KNOWN_METHODS.has(req.method) ? req.method : 'OTHER',
-        route: routeTemplate(req),
+        // FAULT(high-cardinality): the raw path makes one time series per id.
+        route: faults?.active('high-cardinality') ? req.path : routeTemplate(req),
         status_class: `${Math.floor(res.statusCode / 100)}xx`,
       };
       duration.observe(exemplarLabels ? { labels, value: seconds, exemplarLabels } : { labels, value: seconds });

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import mysql, { type Pool, type PoolConnection } from 'mysql2/promise';
+import type { Faults } from './faults/engine';
 import type { Logger } from './logger';
 import { prom, type Registry } from './metrics';
 
@@ -20,7 +21,10 @@ export const corePool = (pool: Pool) => (pool as unknown as { pool: CorePool }).
  * A connection pool for one schema and one MySQL user (database per service), with its
  * saturation exported: connections used and idle, the limit, and requests waiting for one.
  */
-export function createPool(url: string, options: { name: string; connectionLimit: number; registry: Registry }): Pool {
+export function createPool(
+  url: string,
+  options: { name: string; connectionLimit: number; registry: Registry; faults?: Faults },
+): Pool {
   const pool = mysql.createPool({
     uri: url,
     connectionLimit: options.connectionLimit,
@@ -31,6 +35,10 @@ export function createPool(url: string, options: { name: string; connectionLimit
     decimalNumbers: true,
   });
   const core = corePool(pool);
+  // FAULT(pool-shrink): a smaller limit makes queries queue for a connection (pending requests rise).
+  options.faults?.onChange((name, fault) => {
+    if (name === 'pool-shrink') core.config.connectionLimit = fault ? Number(fault.size) : options.connectionLimit;
+  });
   const pools = { pool: options.name };
   // Not `..._count`: promtool reserves that suffix for histograms and summaries.
   new prom.Gauge({

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Faults } from './faults/engine';
 import type { Logger } from './logger';
 import { prom, type Registry } from './metrics';
 
@@ -43,6 +44,7 @@ export function createCache(options: {
   name: string;
   ttlSeconds: () => number;
   log: Logger;
+  faults?: Faults;
 }): Cache {
   const { redis, name, log } = options;
   const requests = new prom.Counter({
@@ -55,6 +57,12 @@ export function createCache(options: {
 
   return {
     async getOrLoad<T>(key: string, load: () => Promise<T>): Promise<T> {
+      // FAULT(cache-bypass): skip the cache, cache nothing (TTL 0), or write under another key than is read.
+      const broken = options.faults?.active('cache-bypass')?.mode;
+      if (broken === 'bypass') {
+        requests.inc({ cache: name, result: 'miss' });
+        return load();
+      }
       let cached: string | null;
       try {
         cached = await redis.get(key);
@@ -69,8 +77,9 @@ export function createCache(options: {
       }
       requests.inc({ cache: name, result: 'miss' });
       const value = await load();
-      const ttl = options.ttlSeconds();
-      if (ttl > 0) await redis.set(key, JSON.stringify(value), 'EX', ttl).catch(() => undefined);
+      const ttl = broken === 'ttl-zero' ? 0 : options.ttlSeconds();
+      const writeKey = broken === 'wrong-key' ? `${key}:${Date.now()}` : key;
+      if (ttl > 0) await redis.set(writeKey, JSON.stringify(value), 'EX', ttl).catch(() => undefined);
       return value;
     },
     async invalidate(...keys: string[]): Promise<void> {

@@ -5,6 +5,7 @@ import { errorMiddleware, notFoundHandler } from './errors';
 import { live, ready, type Check } from './health';
 import type { Logger } from './logger';
 import { httpMetrics, metricsHandler, routeTemplate, type Registry } from './metrics';
+import { faultAdmin, requestFaults, type Faults } from './faults';
 import { shutdownTelemetry } from './telemetry-handle';
 
 export interface ServiceBase {
@@ -14,13 +15,23 @@ export interface ServiceBase {
   checks?: Record<string, Check>;
   /** Largest accepted JSON body; `false` leaves bodies unread (the gateway forwards them as they came). */
   bodyLimit?: string | false;
+  /** This instance's faults; with a lab token they are switched at /admin/faults. */
+  faults?: Faults;
+  labToken?: string;
 }
 
 /**
  * The part every service's createApp() shares: JSON bodies, RED metrics, /metrics and the health
  * endpoints. The service adds its routes, then calls finishApp() to register 404 and errors last.
  */
-export function createServiceApp({ log, registry, checks = {}, bodyLimit = '64kb' }: ServiceBase): Express {
+export function createServiceApp({
+  log,
+  registry,
+  checks = {},
+  bodyLimit = '64kb',
+  faults,
+  labToken,
+}: ServiceBase): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('shuttingDown', false);
@@ -30,8 +41,12 @@ export function createServiceApp({ log, registry, checks = {}, bodyLimit = '64kb
     '/health/ready',
     ready(checks, () => app.get('shuttingDown') === true),
   );
-  app.use(httpMetrics(registry), accessLog(log));
+  if (faults) app.use('/admin', express.json({ limit: '8kb' }), faultAdmin(faults, labToken, log));
+  app.use(httpMetrics(registry, faults), accessLog(log));
   if (bodyLimit !== false) app.use(express.json({ limit: bodyLimit, strict: true }));
+  if (faults) app.locals.requestFaults = requestFaults(faults, log);
+  // Routes registered so far are plumbing (metrics, health); faults never touch them.
+  app.locals.plumbingLayers = app.router.stack.length;
   app.locals.log = log;
   return app;
 }
@@ -53,6 +68,19 @@ function accessLog(log: Logger): RequestHandler {
 }
 
 export function finishApp(app: Express, log: Logger): Express {
+  // Request faults run first in every route, once it has matched: their errors and delays are
+  // then counted and traced under the route template, like a real bug in that handler would be.
+  const faults = app.locals.requestFaults as RequestHandler | undefined;
+  if (faults) {
+    for (const layer of app.router.stack as Array<{
+      route?: { stack: unknown[]; all: (fn: RequestHandler) => void };
+    }>) {
+      if (!layer.route) continue;
+      const handlers = layer.route.stack.splice(0);
+      layer.route.all(faults);
+      layer.route.stack.push(...handlers);
+    }
+  }
   app.use(notFoundHandler);
   app.use(errorMiddleware(log));
   return app;

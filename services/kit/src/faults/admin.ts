@@ -1,0 +1,61 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { AppError, notFound } from '../errors';
+import type { Logger } from '../logger';
+import { isFaultName } from './catalogue';
+import type { Faults } from './engine';
+
+export const LAB_TOKEN_HEADER = 'x-lab-token';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Only the lab, holding LAB_TOKEN from .env, may switch faults; without a configured token the admin API is off. */
+function requireLabToken(labToken: string | undefined): RequestHandler {
+  return (req, _res, next) => {
+    if (!labToken) throw notFound('admin API');
+    const given = req.get(LAB_TOKEN_HEADER) ?? '';
+    if (!timingSafeEqual(digest(given), digest(labToken)))
+      throw new AppError(401, 'UNAUTHORIZED', 'a valid lab token is required');
+    next();
+  };
+}
+
+/**
+ * The fault control plane of one service instance: GET lists the active faults, PUT switches one
+ * on with its options, DELETE switches one (or all) off. It answers over plain HTTP on the service
+ * port, so it keeps working when Redis or RabbitMQ is the broken part.
+ */
+export function faultAdmin(faults: Faults, labToken: string | undefined, log: Logger): Router {
+  const router = Router();
+  router.use(requireLabToken(labToken));
+  router.get('/faults', (_req, res) => {
+    res.json({ service: faults.service, faults: faults.list() });
+  });
+  router.put('/faults/:name', (req, res) => {
+    const { name } = req.params;
+    if (!isFaultName(name)) throw notFound(`fault ${name}`);
+    try {
+      const fault = faults.set(name, req.body);
+      log.warn('fault injected', { fault: name, options: fault.options });
+      res.json({ fault });
+    } catch (err) {
+      if (err instanceof z.ZodError) throw new AppError(400, 'INVALID_FAULT_OPTIONS', z.prettifyError(err));
+      if (err instanceof RangeError) throw new AppError(400, 'FAULT_NOT_APPLICABLE', err.message);
+      throw err;
+    }
+  });
+  router.delete('/faults/:name', (req, res) => {
+    const { name } = req.params;
+    if (!isFaultName(name)) throw notFound(`fault ${name}`);
+    const cleared = faults.clear(name);
+    if (cleared) log.warn('fault cleared', { fault: name });
+    res.json({ cleared });
+  });
+  router.delete('/faults', (_req, res) => {
+    faults.clearAll();
+    log.warn('all faults cleared');
+    res.json({ cleared: true });
+  });
+  return router;
+}

@@ -1,0 +1,4 @@
+export * from './admin';
+export * from './catalogue';
+export * from './engine';
+export * from './http';
