@@ -72,9 +72,8 @@ export function finishApp(app: Express, log: Logger): Express {
   // then counted and traced under the route template, like a real bug in that handler would be.
   const faults = app.locals.requestFaults as RequestHandler | undefined;
   if (faults) {
-    for (const layer of app.router.stack as Array<{
-      route?: { stack: unknown[]; all: (fn: RequestHandler) => void };
-    }>) {
+    const layers = app.router.stack as Array<{ route?: { stack: unknown[]; all: (fn: RequestHandler) => void } }>;
+    for (const layer of layers.slice(Number(app.locals.plumbingLayers))) {
       if (!layer.route) continue;
       const handlers = layer.route.stack.splice(0);
       layer.route.all(faults);
