@@ -213,7 +213,6 @@ describe('docker-compose.yml', () => {
       inventory: '8085',
       notifications: '8086',
       'lab-webhook': '9099',
-      traffic: '9464',
       prometheus: '9090',
       alertmanager: '9093',
       grafana: '3000',
@@ -221,6 +220,9 @@ describe('docker-compose.yml', () => {
       loki: '3100',
     };
     for (const [name, port] of Object.entries(expected)) expect(published(name)).toContain(port);
+    // The traffic generator shares the gateway's network namespace, so the gateway publishes its port.
+    expect(compose.services.traffic.network_mode).toBe('service:gateway');
+    expect(published('gateway')).toContain('9464');
     expect(published('otel-collector')).toEqual(['4317', '4318']);
   });
 

@@ -84,7 +84,8 @@ describe('prometheus.yml', () => {
       payments: ['payments:8084'],
       inventory: ['inventory:8085'],
       notifications: ['notifications:8086'],
-      traffic: ['traffic:9464'],
+      // the generator shares the gateway's network namespace (see docker-compose.yml)
+      traffic: ['gateway:9464'],
       alertmanager: ['alertmanager:9093'],
       prometheus: ['prometheus:9090'],
       'otel-collector': ['otel-collector:8888', 'otel-collector:8889'],
