@@ -34,6 +34,22 @@ deps: node_modules/.package-lock.json ## Install the Node 24 toolchain (when nee
 backends: ## Make sure MySQL/MariaDB, Redis and RabbitMQ answer (install and start them when not)
 	@scripts/backends.sh ensure
 
+# `node lab/bin/lab.js` rather than `npx lab`: npx would look the name up on the npm registry
+# whenever the workspace's bin link is missing.
+LAB := $(NODE) lab/bin/lab.js
+
+.PHONY: lab-up
+lab-up: deps ## Start the lab (Docker, else lite mode) and print where everything is
+	@$(LAB) up
+
+.PHONY: lab-down
+lab-down: deps ## Stop every lab process (and the backends the lab started)
+	@$(LAB) down
+
+.PHONY: lab-status
+lab-status: deps ## Show which lab components are healthy, their URLs and the alerts firing
+	@$(LAB) status
+
 .PHONY: build
 build: deps ## Compile every workspace (tsc -b)
 	npx tsc -b

@@ -42,6 +42,7 @@ interface Service {
   volumes?: string[];
   restart?: string;
   profiles?: string[];
+  network_mode?: string;
 }
 
 interface ComposeFile {
