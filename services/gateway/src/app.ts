@@ -1,0 +1,69 @@
+import { createServiceApp, finishApp, type Logger, type Redis, type Registry } from '@shopnow/kit';
+import type { Express } from 'express';
+import { authenticate, createVerifier, type JwtSettings } from './auth';
+import { createProxy, type ProxySettings } from './proxy';
+import { rateLimit, type RateLimitSettings } from './rate-limit';
+import { ROUTES } from './routes';
+import { createUpstreams, type HealthCheckSettings, type UpstreamConfig } from './upstreams';
+
+export interface GatewayDeps {
+  log: Logger;
+  registry: Registry;
+  redis: Redis;
+  jwt: JwtSettings;
+  rateLimit: RateLimitSettings;
+  upstreams: UpstreamConfig[];
+  health: HealthCheckSettings;
+  proxy: ProxySettings;
+}
+
+export interface Gateway {
+  app: Express;
+  /** Stops the health checks and the circuit breakers' timers, and closes the upstream connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Every request to /api goes through the same steps, in this order: the route table picks the
+ * route (or 404), the JWT is checked, the client's rate limit is taken, then the proxy forwards it.
+ */
+export function createApp(deps: GatewayDeps): Gateway {
+  const { log, registry } = deps;
+  // No readiness checks on purpose: with Redis away the rate limiter fails open, and with an
+  // upstream away the gateway answers with its own JSON errors. Taking the only entry point out of
+  // rotation would turn those clear answers into refused connections.
+  // Bodies are not parsed: the proxy forwards them byte for byte (and enforces their size).
+  const app = createServiceApp({ log, registry, bodyLimit: false });
+  const upstreams = createUpstreams(deps.upstreams, { health: deps.health, registry, log });
+  const proxy = createProxy({ ...deps.proxy, upstreams, registry, log });
+  const verify = createVerifier(deps.jwt);
+  const limit = rateLimit({ ...deps.rateLimit, redis: deps.redis, registry, log });
+
+  // Public on purpose: learners watch replicas leave and rejoin the rotation here.
+  app.get('/gateway/upstreams', (_req, res) => {
+    res.json({
+      upstreams: upstreams.all().map(({ name, replicas }) => ({
+        name,
+        replicas: replicas.map(({ url, instance, healthy, consecutiveFailures }) => ({
+          url,
+          instance,
+          healthy,
+          consecutiveFailures,
+        })),
+        circuit: proxy.circuitState(name),
+      })),
+    });
+  });
+
+  for (const route of ROUTES) {
+    app.all(route.path, authenticate(verify, route), limit, proxy.forward(route.upstream));
+  }
+
+  return {
+    app: finishApp(app, log),
+    async close() {
+      await upstreams.close();
+      await proxy.close();
+    },
+  };
+}

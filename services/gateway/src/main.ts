@@ -1,0 +1,82 @@
+// The gateway owns no data: it is ShopNow's only public entry (port 8080), stateless, in front of
+// auth, catalog (several replicas) and orders, with Redis for the shared rate limits. It teaches
+// an API gateway's jobs: routing, JWT checks, rate limiting, load balancing, timeouts, retries, circuit breaking.
+import { commonEnv, createLogger, createRedis, createRegistry, loadConfig, secret, serve, urlList } from '@shopnow/kit';
+import { z } from 'zod';
+import { createApp } from './app';
+
+const replicas = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .pipe(urlList)
+    .refine((urls) => urls.every((url) => url.startsWith('http://')), 'the gateway speaks plain http to services');
+
+const schema = commonEnv.extend({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  JWT_SECRET: secret(32),
+  JWT_ISSUER: z.string().min(1).default('shopnow-auth'),
+  JWT_AUDIENCE: z.string().min(1).default('shopnow'),
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  AUTH_URLS: replicas('http://127.0.0.1:8081'),
+  CATALOG_URLS: replicas('http://127.0.0.1:8082'),
+  ORDERS_URLS: replicas('http://127.0.0.1:8083'),
+  RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(50),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(1),
+  HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
+});
+
+async function main(): Promise<void> {
+  const env = loadConfig(schema);
+  const log = createLogger('gateway', env.LOG_LEVEL);
+  const registry = createRegistry('gateway', env.SERVICE_VERSION);
+  const redis = createRedis(env.REDIS_URL, log);
+
+  const { app, close } = createApp({
+    log,
+    registry,
+    redis,
+    jwt: { secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    rateLimit: {
+      points: env.RATE_LIMIT_POINTS,
+      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      keyPrefix: 'gateway:ratelimit',
+    },
+    upstreams: [
+      { name: 'auth', urls: env.AUTH_URLS },
+      { name: 'catalog', urls: env.CATALOG_URLS },
+      { name: 'orders', urls: env.ORDERS_URLS },
+    ],
+    // A check times out well inside the interval, so checks of one replica never pile up.
+    health: { intervalMs: env.HEALTH_CHECK_INTERVAL_MS, timeoutMs: 1_000, unhealthyAfter: 2 },
+    proxy: {
+      // Per upstream, from what it does: catalog reads from cache or one indexed query; auth hashes
+      // passwords (slow on purpose); orders waits for payments during a checkout.
+      timeoutsMs: { auth: 2_000, catalog: 1_000, orders: 5_000 },
+      // Two retries at most, 25-100 ms apart with jitter, and never more than 20% extra load.
+      retry: {
+        maxRetries: 2,
+        backoffMs: { min: 25, max: 100 },
+        budget: { ratio: 0.2, minPerWindow: 3, windowMs: 10_000 },
+      },
+      // Opens when more than half of at least 10 calls in 10 s failed (opossum compares with >);
+      // after 5 s one probe may close it again.
+      breaker: { errorThresholdPercentage: 50, volumeThreshold: 10, rollingWindowMs: 10_000, resetTimeoutMs: 5_000 },
+      bodyLimitBytes: 64 * 1024,
+    },
+  });
+
+  await serve(app, {
+    port: env.PORT,
+    host: env.HOST,
+    log,
+    // Every request has finished by now, so nothing is waiting on Redis.
+    closers: [close, async () => redis.disconnect()],
+    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

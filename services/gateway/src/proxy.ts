@@ -1,0 +1,271 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream';
+import { trace } from '@opentelemetry/api';
+import { AppError, type Logger, type Registry } from '@shopnow/kit';
+import type { Request, RequestHandler, Response } from 'express';
+import CircuitBreaker from 'opossum';
+import { proxyMetrics } from './proxy-metrics';
+import { RETRYABLE_METHODS, servicePath, type UpstreamName } from './routes';
+import { createRetryBudget, type RetryBudgetSettings } from './retry-budget';
+import type { Replica, Upstream, Upstreams } from './upstreams';
+
+export interface ProxySettings {
+  /** How long one try may wait for an upstream's response headers, per upstream. */
+  timeoutsMs: Record<UpstreamName, number>;
+  retry: { maxRetries: number; backoffMs: { min: number; max: number }; budget: RetryBudgetSettings };
+  breaker: {
+    errorThresholdPercentage: number;
+    volumeThreshold: number;
+    rollingWindowMs: number;
+    resetTimeoutMs: number;
+  };
+  /** Largest request body forwarded; it is held in memory so that a retry can send it again. */
+  bodyLimitBytes: number;
+}
+
+export type CircuitState = 'closed' | 'halfOpen' | 'open';
+
+export interface Proxy {
+  forward(upstream: UpstreamName): RequestHandler;
+  circuitState(upstream: UpstreamName): CircuitState;
+  close(): Promise<void>;
+}
+
+// Headers about one connection, not the message: they never cross a proxy (RFC 9110 section 7.6.1).
+// `expect` too, since the gateway has already read the body.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'expect',
+]);
+
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((token) => token.trim().toLowerCase());
+  return Object.fromEntries(
+    Object.entries(headers).filter(
+      ([name]) => !HOP_BY_HOP.has(name) && !name.startsWith('proxy-') && !named.includes(name),
+    ),
+  );
+}
+
+type FailureKind = 'timeout' | 'refused' | 'connection' | 'status' | 'aborted';
+
+/** Why one try failed; `response` is set when the upstream did answer, with a 5xx. */
+class UpstreamFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    readonly response?: IncomingMessage,
+  ) {
+    super(`upstream ${kind}`);
+  }
+}
+
+interface Outgoing {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Reads the body up to the limit: a bigger one is refused before it costs memory or a service's time. */
+async function readBody(req: Request, limit: number): Promise<Buffer> {
+  const tooLarge = () => new AppError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`);
+  if (Number(req.get('content-length') ?? 0) > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError(400, 'REQUEST_ABORTED', 'the request body could not be read');
+  }
+  return Buffer.concat(chunks);
+}
+
+function outgoingOf(req: Request, body: Buffer): Outgoing {
+  const headers = endToEnd(req.headers);
+  // The gateway is the edge: what a client claims in X-Forwarded-For is not passed on as truth.
+  headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+  if (
+    body.length > 0 ||
+    req.headers['content-length'] !== undefined ||
+    req.headers['transfer-encoding'] !== undefined
+  ) {
+    headers['content-length'] = String(body.length);
+  }
+  return { method: req.method, path: servicePath(req.originalUrl), headers, body };
+}
+
+const connectionFailure = (err: { code?: string }): FailureKind =>
+  err.code === 'ECONNREFUSED' ? 'refused' : 'connection';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Breaker = CircuitBreaker<[Upstream, Replica, Outgoing, AbortSignal], IncomingMessage>;
+
+export function createProxy(options: ProxySettings & { upstreams: Upstreams; registry: Registry; log: Logger }): Proxy {
+  const { upstreams, timeoutsMs, retry, breaker: breakerSettings, log } = options;
+  const metrics = proxyMetrics(options.registry);
+
+  /** One try against one replica, measured. A 5xx rejects, so that the breaker counts it as a failure. */
+  function send(
+    upstream: Upstream,
+    replica: Replica,
+    request: Outgoing,
+    signal: AbortSignal,
+  ): Promise<IncomingMessage> {
+    const { hostname, port } = new URL(replica.url);
+    const { method, path, headers, body } = request;
+    const labels = { upstream: upstream.name, instance: replica.instance };
+    const stopTimer = metrics.duration.startTimer(labels);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const outgoing = http.request({
+        hostname,
+        port,
+        method,
+        path,
+        headers,
+        agent: lane(upstream.name).agent,
+        signal,
+      });
+      const timer = setTimeout(() => outgoing.destroy(new UpstreamFailure('timeout')), timeoutsMs[upstream.name]);
+      outgoing.once('response', (response) => {
+        settled = true;
+        clearTimeout(timer);
+        const status = response.statusCode ?? 502;
+        stopTimer({ status_class: `${Math.floor(status / 100)}xx` });
+        metrics.requests.inc({ ...labels, outcome: status >= 500 ? 'error' : 'success' });
+        if (status >= 500) reject(new UpstreamFailure('status', response));
+        else resolve(response);
+      });
+      outgoing.on('error', (err: Error & { code?: string }) => {
+        if (settled) return; // the response is already on its way; its own stream reports what follows
+        settled = true;
+        clearTimeout(timer);
+        const kind = err instanceof UpstreamFailure ? err.kind : signal.aborted ? 'aborted' : connectionFailure(err);
+        if (kind !== 'aborted') {
+          stopTimer({ status_class: 'none' });
+          metrics.requests.inc({ ...labels, outcome: kind === 'timeout' ? 'timeout' : 'error' });
+        }
+        // A slow replica is the health check's to judge; one that cannot be reached is suspect at once.
+        if (kind === 'refused' || kind === 'connection') upstream.reportFailure(replica, kind === 'refused');
+        reject(new UpstreamFailure(kind));
+      });
+      outgoing.end(body);
+    });
+  }
+
+  const lanes = new Map(
+    upstreams.all().map((upstream) => {
+      const breaker: Breaker = new CircuitBreaker(send, {
+        name: upstream.name,
+        timeout: false, // the tries time out themselves, per upstream
+        errorThresholdPercentage: breakerSettings.errorThresholdPercentage,
+        volumeThreshold: breakerSettings.volumeThreshold,
+        rollingCountTimeout: breakerSettings.rollingWindowMs,
+        resetTimeout: breakerSettings.resetTimeoutMs,
+        // A client hanging up says nothing about the upstream (and a 4xx resolves: the client's doing too).
+        errorFilter: (err: unknown) => err instanceof UpstreamFailure && err.kind === 'aborted',
+      });
+      metrics.watch(breaker, upstream, log);
+      const lane = {
+        upstream,
+        breaker,
+        agent: new http.Agent({ keepAlive: true }),
+        budget: createRetryBudget(retry.budget),
+      };
+      return [upstream.name, lane] as const;
+    }),
+  );
+  function lane(name: UpstreamName) {
+    const found = lanes.get(name);
+    if (!found) throw new Error(`no upstream named ${name}`);
+    return found;
+  }
+
+  function answer(res: Response, response: IncomingMessage, replica: Replica): void {
+    res.status(response.statusCode ?? 502);
+    for (const [name, value] of Object.entries(endToEnd(response.headers)))
+      if (value !== undefined) res.setHeader(name, value);
+    res.setHeader('x-upstream-instance', replica.instance);
+    // If either side goes away mid-body both streams are closed; there is no one left to answer.
+    pipeline(response, res, () => undefined);
+  }
+
+  const retryable = (method: string, failure: UpstreamFailure) =>
+    RETRYABLE_METHODS.has(method) &&
+    (failure.kind !== 'status' || [502, 503, 504].includes(failure.response?.statusCode ?? 0));
+
+  function forward(name: UpstreamName): RequestHandler {
+    const { upstream, breaker, budget } = lane(name);
+    return async (req, res) => {
+      const request = outgoingOf(req, await readBody(req, options.bodyLimitBytes));
+      const clientGone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) clientGone.abort();
+      });
+      const span = trace.getActiveSpan();
+      span?.setAttribute('shopnow.upstream', name);
+      budget.recordRequest();
+      const tried = new Set<Replica>();
+      for (let attempt = 0; ; attempt += 1) {
+        const replica = upstream.pick(tried);
+        tried.add(replica);
+        span?.setAttribute('shopnow.upstream.instance', replica.instance);
+        let failure: UpstreamFailure;
+        try {
+          return answer(res, await breaker.fire(upstream, replica, request, clientGone.signal), replica);
+        } catch (err) {
+          if ((err as { code?: string }).code === 'EOPENBREAKER') {
+            res.set('Retry-After', String(Math.max(1, Math.ceil(breakerSettings.resetTimeoutMs / 1000))));
+            throw new AppError(503, 'CIRCUIT_OPEN', `${name} is failing; the gateway stops calling it for a while`);
+          }
+          if (!(err instanceof UpstreamFailure)) throw err;
+          failure = err;
+        }
+        if (clientGone.signal.aborted) return void failure.response?.resume();
+        let retrying = attempt < retry.maxRetries && retryable(req.method, failure);
+        if (retrying && !budget.tryRetry()) {
+          metrics.retries.inc({ upstream: name, outcome: 'budget_exhausted' });
+          retrying = false;
+        }
+        if (!retrying) {
+          if (failure.response) return answer(res, failure.response, replica);
+          if (failure.kind === 'timeout') {
+            throw new AppError(504, 'UPSTREAM_TIMEOUT', `${name} did not answer within ${timeoutsMs[name]} ms`);
+          }
+          throw new AppError(502, 'UPSTREAM_UNAVAILABLE', `${name} is unreachable`);
+        }
+        metrics.retries.inc({ upstream: name, outcome: 'retried' });
+        failure.response?.resume();
+        await sleep(retry.backoffMs.min + Math.random() * (retry.backoffMs.max - retry.backoffMs.min));
+      }
+    };
+  }
+
+  return {
+    forward,
+    circuitState(name) {
+      const { breaker } = lane(name);
+      return breaker.opened ? 'open' : breaker.halfOpen ? 'halfOpen' : 'closed';
+    },
+    async close() {
+      for (const { breaker, agent } of lanes.values()) {
+        breaker.shutdown();
+        agent.destroy();
+      }
+    },
+  };
+}

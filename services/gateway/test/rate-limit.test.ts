@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { createRedis, type Redis } from '@shopnow/kit';
+import { REDIS_URL } from '../../../test/support/backends';
+import { bearer, log, metric, signToken, startDouble, startGateway, type Double, type Running } from './gateway';
+
+describe('rate limiting in Redis', () => {
+  const keyPrefix = `test:gateway:${randomUUID()}`;
+  let redis: Redis;
+  let catalog: Double;
+  let gateway: Running;
+
+  beforeAll(async () => {
+    redis = createRedis(REDIS_URL, log);
+    catalog = await startDouble();
+    // A window much longer than the test, so that no request falls into a fresh window by chance.
+    gateway = await startGateway({
+      urls: { catalog: [catalog.url] },
+      rateLimit: { points: 3, windowSeconds: 60, keyPrefix },
+    });
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await catalog.close();
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  const get = (headers: Record<string, string> = {}) => fetch(`${gateway.base}/api/products`, { headers });
+
+  async function exhaust(headers: Record<string, string>): Promise<Response> {
+    for (let i = 1; i <= 3; i += 1) {
+      const res = await get(headers);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-remaining')).toBe(String(3 - i));
+    }
+    return get(headers);
+  }
+
+  it('answers 429 with Retry-After past the limit, per user, API key and address separately', async () => {
+    const alice = bearer(await signToken({ sub: '101', roles: ['customer'] }));
+    const bob = bearer(await signToken({ sub: '102', roles: ['customer'] }));
+
+    const limited = await exhaust(alice);
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60).toBe(true);
+    expect(limited.headers.get('ratelimit-limit')).toBe('3');
+    expect(limited.headers.get('ratelimit-remaining')).toBe('0');
+    expect(await metric(gateway.base, 'gateway_rate_limited_total{key_type="user"}')).toBe(1);
+
+    // Bob is counted on his own; so are API keys, and anonymous callers by address.
+    expect((await get(bob)).status).toBe(200);
+    expect((await exhaust({ 'x-api-key': 'key-one' })).status).toBe(429);
+    expect((await get({ 'x-api-key': 'key-two' })).status).toBe(200);
+    expect(await metric(gateway.base, 'gateway_rate_limited_total{key_type="api_key"}')).toBe(1);
+    expect((await exhaust({})).status).toBe(429);
+    expect(await metric(gateway.base, 'gateway_rate_limited_total{key_type="ip"}')).toBe(1);
+    expect((await get(bob)).status).toBe(200);
+  });
+
+  it('keeps API keys out of Redis: only a hash of them names the counter', async () => {
+    await get({ 'x-api-key': 'very-secret-api-key' });
+    const keys = await redis.keys(`${keyPrefix}*`);
+    expect(keys.some((key) => key.includes('very-secret-api-key'))).toBe(false);
+    expect(keys.filter((key) => /:key:[0-9a-f]{16}$/.test(key)).length).toBeGreaterThan(0);
+    expect(keys.some((key) => key.endsWith(':user:101'))).toBe(true);
+  });
+});
+
+describe('rate limiting without Redis', () => {
+  let catalog: Double;
+  let gateway: Running;
+
+  beforeAll(async () => {
+    catalog = await startDouble();
+    gateway = await startGateway({
+      urls: { catalog: [catalog.url] },
+      redisUrl: 'redis://127.0.0.1:1',
+      rateLimit: { points: 1, windowSeconds: 60, keyPrefix: `test:gateway:${randomUUID()}` },
+    });
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await catalog.close();
+  });
+
+  it('fails open: requests pass, fast, and the errors are counted', async () => {
+    const started = performance.now();
+    for (let i = 0; i < 5; i += 1) expect((await fetch(`${gateway.base}/api/products`)).status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(await metric(gateway.base, 'gateway_rate_limiter_errors_total')).toBe(5);
+    expect((await fetch(`${gateway.base}/health/ready`)).status).toBe(200);
+  });
+});
