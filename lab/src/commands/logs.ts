@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors';
+import type { Report } from '../output';
+import type { LabPaths } from '../paths';
+import { nativeComponents } from '../runtime/stack';
+
+export interface LogLine {
+  instance: string;
+  timestamp?: string;
+  record?: Record<string, unknown>; // the JSON line, when it is one
+  text: string;
+}
+
+export interface LogsOptions {
+  trace?: string;
+  grep?: string;
+  tail: number;
+}
+
+/** `catalog` means both replicas' files; an instance name (`catalog-2`) means that one. */
+function instancesOf(paths: LabPaths, service: string): string[] {
+  const names = [
+    ...nativeComponents(paths).map((c) => ({ name: c.name, job: c.job })),
+    { name: 'supervisor', job: 'supervisor' },
+  ];
+  const matching = names.filter((c) => c.name === service || c.job === service).map((c) => c.name);
+  if (!matching.length)
+    throw new UsageError(
+      `unknown service "${service}"; one of: ${[...new Set(names.flatMap((c) => [c.job, c.name]))].join(', ')}`,
+    );
+  return matching;
+}
+
+function readLines(file: string, instance: string): LogLine[] {
+  if (!fs.existsSync(file)) return [];
+  let last: string | undefined; // a stack trace or a non-JSON line sorts after the line before it
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((text) => {
+      let record: Record<string, unknown> | undefined;
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) record = parsed as Record<string, unknown>;
+      } catch {
+        record = undefined;
+      }
+      const stamp = record?.timestamp ?? record?.time;
+      if (typeof stamp === 'string') last = stamp;
+      return { instance, timestamp: last, record, text };
+    });
+}
+
+/** Reads .lab/logs/<instance>.log (JSON lines, as every service writes them) and filters them. */
+export function logs(
+  paths: LabPaths,
+  service: string,
+  options: LogsOptions,
+): Report<{ service: string; lines: LogLine[] }> {
+  const instances = instancesOf(paths, service);
+  const all = instances
+    .flatMap((instance) => readLines(path.join(paths.logs, `${instance}.log`), instance))
+    .filter((line) => !options.trace || line.record?.trace_id === options.trace)
+    .filter((line) => !options.grep || line.text.includes(options.grep));
+  if (instances.length > 1) all.sort((a, b) => (a.timestamp ?? '').localeCompare(b.timestamp ?? ''));
+  const lines = all.slice(-options.tail);
+  return {
+    data: { service, lines },
+    ok: true,
+    sections: [
+      {
+        lines: lines.length
+          ? lines.map(human)
+          : [`No matching line in ${instances.map((i) => `${i}.log`).join(', ')}.`],
+      },
+    ],
+  };
+}
+
+function human(line: LogLine): string {
+  if (!line.record) return `${line.instance}  ${line.text}`;
+  const { timestamp, level, message } = line.record;
+  const rest = Object.fromEntries(
+    Object.entries(line.record).filter(([key]) => !['timestamp', 'level', 'message', 'service'].includes(key)),
+  );
+  const extra = Object.keys(rest).length ? `  ${JSON.stringify(rest)}` : '';
+  return `${String(timestamp ?? '')}  ${line.instance}  ${String(level ?? '')}  ${String(message ?? '')}${extra}`;
+}

@@ -1,0 +1,60 @@
+import {
+  createServiceApp,
+  finishApp,
+  notFound,
+  parse,
+  type Amqp,
+  type Logger,
+  type Pool,
+  type Registry,
+} from '@shopnow/kit';
+import type { Express } from 'express';
+import { z } from 'zod';
+import { findReservation, findStock } from './db';
+
+export interface AppDeps {
+  log: Logger;
+  registry: Registry;
+  pool: Pool;
+  amqp: Amqp;
+}
+
+const stockParams = z
+  .object({
+    productId: z
+      .string()
+      .regex(/^\d{1,15}$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.int().min(1)),
+  })
+  .strict();
+const reservationParams = z.object({ orderId: z.uuid() }).strict();
+
+export function createApp({ log, registry, pool, amqp }: AppDeps): Express {
+  const app = createServiceApp({
+    log,
+    registry,
+    checks: {
+      mysql: () => pool.query('SELECT 1'),
+      rabbitmq: async () => {
+        if (!amqp.isConnected()) throw new Error('not connected');
+      },
+    },
+  });
+
+  app.get('/stock/:productId', async (req, res) => {
+    const { productId } = parse(stockParams, req.params, 'params');
+    const available = await findStock(pool, productId);
+    if (available === undefined) throw notFound(`stock of product ${productId}`);
+    res.json({ productId, available });
+  });
+
+  app.get('/reservations/:orderId', async (req, res) => {
+    const { orderId } = parse(reservationParams, req.params, 'params');
+    const reservation = await findReservation(pool, orderId);
+    if (!reservation) throw notFound(`reservation for order ${orderId}`);
+    res.json({ reservation: { orderId, ...reservation } });
+  });
+
+  return finishApp(app, log);
+}

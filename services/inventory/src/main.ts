@@ -1,0 +1,61 @@
+// inventory owns the `inventory` schema: stock per product and one reservation per order.
+// It consumes order.created from the work queue `inventory.order-created` and talks to MySQL.
+// It teaches the queue model: competing consumers, prefetch, consumer lag, idempotent consumers.
+import path from 'node:path';
+import {
+  commonEnv,
+  createLogger,
+  createPool,
+  createRegistry,
+  EVENTS_EXCHANGE,
+  loadConfig,
+  migrate,
+  serve,
+} from '@shopnow/kit';
+import { z } from 'zod';
+import { createApp } from './app';
+import { consumeOrderCreated } from './reservations';
+import { seedStock } from './seed';
+
+const env = commonEnv.extend({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8085),
+  MYSQL_URL: z.string().min(1),
+  MYSQL_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  AMQP_URL: z.string().min(1).default('amqp://127.0.0.1:5672'),
+  EVENTS_EXCHANGE: z.string().min(1).default(EVENTS_EXCHANGE),
+  INVENTORY_QUEUE: z.string().min(1).default('inventory.order-created'),
+  INVENTORY_PREFETCH: z.coerce.number().int().positive().default(10),
+  SEED_PRODUCTS: z.coerce.number().int().min(0).default(1000),
+  INITIAL_STOCK: z.coerce.number().int().min(0).max(4_294_967_295).default(1_000_000),
+});
+
+async function main() {
+  const config = loadConfig(env);
+  const log = createLogger('inventory', config.LOG_LEVEL);
+  const registry = createRegistry('inventory', config.SERVICE_VERSION);
+  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
+  const pool = createPool(config.MYSQL_URL, { name: 'inventory', connectionLimit: config.MYSQL_POOL_SIZE, registry });
+  await seedStock(pool, config.SEED_PRODUCTS, config.INITIAL_STOCK, log);
+  const amqp = consumeOrderCreated({
+    url: config.AMQP_URL,
+    exchange: config.EVENTS_EXCHANGE,
+    queue: config.INVENTORY_QUEUE,
+    prefetch: config.INVENTORY_PREFETCH,
+    pool,
+    registry,
+    log,
+  });
+  await serve(createApp({ log, registry, pool, amqp }), {
+    port: config.PORT,
+    host: config.HOST,
+    log,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    // Stop taking messages and finish those in hand before the pool they need goes away.
+    closers: [() => amqp.close(), () => pool.end()],
+  });
+}
+
+main().catch((err: unknown) => {
+  createLogger('inventory').error('inventory failed to start', { err });
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+import { createServiceApp, finishApp, parse, type Amqp, type Logger, type Pool, type Registry } from '@shopnow/kit';
+import type { Express } from 'express';
+import { z } from 'zod';
+import { listNotifications } from './db';
+import { toNotification } from './notifications';
+
+export interface AppDeps {
+  log: Logger;
+  registry: Registry;
+  pool: Pool;
+  amqp: Amqp;
+}
+
+const listQuery = z.object({ orderId: z.uuid() }).strict();
+
+export function createApp({ log, registry, pool, amqp }: AppDeps): Express {
+  const app = createServiceApp({
+    log,
+    registry,
+    checks: {
+      mysql: () => pool.query('SELECT 1'),
+      rabbitmq: async () => {
+        if (!amqp.isConnected()) throw new Error('not connected');
+      },
+    },
+  });
+
+  app.get('/notifications', async (req, res) => {
+    const { orderId } = parse(listQuery, req.query, 'query');
+    res.json({ notifications: (await listNotifications(pool, orderId)).map(toNotification) });
+  });
+
+  return finishApp(app, log);
+}
