@@ -200,12 +200,14 @@ describe('a checkout through the gateway', () => {
         `a ${service} log line with the trace id`,
       );
     }
+    // The checkout's lines name its order; the test's own later lookups (GETs) are other requests.
     const mentioning = stack.instances
       .flatMap((instance) => instance.lines)
-      .filter((line) => JSON.stringify(line).includes(order.id));
+      .filter((line) => JSON.stringify(line).includes(order.id) && line.method !== 'GET');
     expect(mentioning.length).toBeGreaterThan(0);
-    for (const line of mentioning)
-      expect(line).toMatchObject({ trace_id: traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(
+      mentioning.filter((line) => line.trace_id !== traceId || !/^[0-9a-f]{16}$/.test(String(line.span_id))),
+    ).toEqual([]);
   });
 
   it('exports ONE trace from the gateway to both consumers, over OTLP', async () => {

@@ -1,10 +1,19 @@
-import { createServiceApp, finishApp, type Logger, type Redis, type Registry } from '@shopnow/kit';
-import type { Express } from 'express';
+import { AppError, createServiceApp, finishApp, type Logger, type Redis, type Registry } from '@shopnow/kit';
+import type { Express, RequestHandler } from 'express';
 import { authenticate, createVerifier, type JwtSettings } from './auth';
 import { createProxy, type ProxySettings } from './proxy';
 import { rateLimit, type RateLimitSettings } from './rate-limit';
 import { ROUTES } from './routes';
 import { createUpstreams, type HealthCheckSettings, type UpstreamConfig } from './upstreams';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** TRACE, CONNECT and invented methods are refused at the edge, before any credential is looked at. */
+const knownMethod: RequestHandler = (req, res, next) => {
+  if (METHODS.has(req.method)) return next();
+  res.setHeader('allow', [...METHODS].join(', '));
+  throw new AppError(405, 'METHOD_NOT_ALLOWED', `method ${req.method} is not allowed`);
+};
 
 export interface GatewayDeps {
   log: Logger;
@@ -56,7 +65,7 @@ export function createApp(deps: GatewayDeps): Gateway {
   });
 
   for (const route of ROUTES) {
-    app.all(route.path, authenticate(verify, route), limit, proxy.forward(route.upstream));
+    app.all(route.path, knownMethod, authenticate(verify, route), limit, proxy.forward(route.upstream));
   }
 
   return {

@@ -7,6 +7,8 @@
  *   OTEL_LOGS_EXPORTER, OTEL_NODE_DISABLED_INSTRUMENTATIONS, OTEL_SDK_DISABLED.
  * Metrics belong to prom-client, so the SDK's own metrics exporter is off unless asked for.
  */
+import { logs } from '@opentelemetry/api';
+import { logs as legacyLogs } from '@opentelemetry/api-logs';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace';
@@ -40,5 +42,11 @@ if (env.OTEL_SDK_DISABLED !== 'true') {
     spanProcessors: exportsOverOtlp || env.OTEL_TRACES_EXPORTER ? undefined : [new NoopSpanProcessor()],
   });
   sdk.start();
+  // The winston transport (0.34, the newest) still emits through the 0.2xx `@opentelemetry/api-logs`
+  // global, while this SDK line registers its logger provider on `@opentelemetry/api`. Hand the
+  // same provider to the old global too, or log records would never leave the process.
+  legacyLogs.setGlobalLoggerProvider(
+    logs.getLoggerProvider() as unknown as Parameters<typeof legacyLogs.setGlobalLoggerProvider>[0],
+  );
   onTelemetryShutdown(() => sdk.shutdown());
 }
