@@ -2,13 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { AMQP_URL, REDIS_URL, testDatabase, type ServiceWithSchema } from './backends';
+import { labPaths } from '../../lab/src/paths';
+import { components } from '../../lab/src/topology';
+import { AMQP_URL, REDIS_URL, SERVICES_WITH_SCHEMA, testDatabase } from './backends';
 
 /**
- * Runs ShopNow as separate real processes, the way production does:
- * `node --require @shopnow/kit/telemetry services/<name>/dist/main.js`, one process per service
- * and two catalog replicas, on their own schemas (e2e_*), exchange and queues, and ports that do
- * not collide with a lab running on the same machine.
+ * Runs ShopNow as separate real processes, exactly as lite mode does (the lab's own topology:
+ * `node --require <kit>/telemetry services/<name>/dist/main.js`, two catalog replicas), on their
+ * own schemas (e2e_*), exchange, queues and ports, so they never collide with a lab that is up on
+ * the same machine.
  */
 const ROOT = path.resolve(__dirname, '../..');
 const TELEMETRY = path.join(ROOT, 'services/kit/dist/telemetry.js');
@@ -38,109 +40,52 @@ export async function startStack(options: {
   seedOrders: number;
 }): Promise<Stack> {
   if (!existsSync(TELEMETRY)) throw new Error('services are not built: run `make build` (or `npx tsc -b`) first');
-  const port = (offset: number) => options.basePort + offset;
-  const local = (offset: number) => `http://127.0.0.1:${port(offset)}`;
   const run = randomUUID().slice(0, 8);
   const secrets = {
     jwtSecret: randomBytes(32).toString('base64url'),
     adminEmail: 'admin@shopnow.test',
     adminPassword: randomBytes(12).toString('base64url'),
   };
-  const mysql = (service: ServiceWithSchema) => testDatabase(service, 'e2e').url;
-  const shared = {
-    AMQP_URL,
-    REDIS_URL,
-    EVENTS_EXCHANGE: `e2e.events.${run}`,
+  // The lab's own plan (ports, wiring, env), moved to other ports and the e2e_ schemas.
+  const env: Record<string, string> = {
     JWT_SECRET: secrets.jwtSecret,
-    SEED_PRODUCTS: '1000',
+    ADMIN_EMAIL: secrets.adminEmail,
+    ADMIN_PASSWORD: secrets.adminPassword,
+    REDIS_URL,
+    AMQP_URL,
+    SEED_ORDERS: String(options.seedOrders),
+    PROVIDER_DECLINE_RATE: '0',
+    PROVIDER_LATENCY_MS: '20',
+    RATE_LIMIT_POINTS: '10000',
+    LAB_TOKEN: randomBytes(24).toString('base64url'),
   };
-  const plan: Array<{ name: string; service: string; offset: number; env: Record<string, string> }> = [
-    {
-      name: 'auth',
-      service: 'auth',
-      offset: 1,
-      env: { MYSQL_URL: mysql('auth'), ADMIN_EMAIL: secrets.adminEmail, ADMIN_PASSWORD: secrets.adminPassword },
-    },
-    {
-      name: 'catalog-1',
-      service: 'catalog',
-      offset: 2,
-      env: { MYSQL_URL: mysql('catalog'), INSTANCE_ID: 'catalog-1' },
-    },
-    {
-      name: 'catalog-2',
-      service: 'catalog',
-      offset: 12,
-      env: { MYSQL_URL: mysql('catalog'), INSTANCE_ID: 'catalog-2' },
-    },
-    {
-      name: 'payments',
-      service: 'payments',
-      offset: 4,
-      env: { MYSQL_URL: mysql('payments'), PROVIDER_DECLINE_RATE: '0', PROVIDER_LATENCY_MS: '20' },
-    },
-    {
-      name: 'orders',
-      service: 'orders',
-      offset: 3,
-      env: {
-        MYSQL_URL: mysql('orders'),
-        CATALOG_URL: local(2),
-        PAYMENTS_URL: local(4),
-        SEED_ORDERS: String(options.seedOrders),
-        OUTBOX_POLL_MS: '100',
-      },
-    },
-    {
-      name: 'inventory',
-      service: 'inventory',
-      offset: 5,
-      env: { MYSQL_URL: mysql('inventory'), INVENTORY_QUEUE: `e2e.inventory.${run}` },
-    },
-    {
-      name: 'notifications',
-      service: 'notifications',
-      offset: 6,
-      env: { MYSQL_URL: mysql('notifications'), NOTIFICATIONS_QUEUE: `e2e.notifications.${run}` },
-    },
-    {
-      name: 'gateway',
-      service: 'gateway',
-      offset: 0,
-      env: {
-        AUTH_URLS: local(1),
-        CATALOG_URLS: `${local(2)},${local(12)}`,
-        ORDERS_URLS: local(3),
-        RATE_LIMIT_POINTS: '10000',
-        HEALTH_CHECK_INTERVAL_MS: '500',
-      },
-    },
-  ];
+  for (const service of SERVICES_WITH_SCHEMA)
+    env[`${service.toUpperCase()}_DB_PASSWORD`] = testDatabase(service, 'e2e').password;
+  const plan = components({
+    paths: labPaths({ LAB_HOME: '/nonexistent' }),
+    env,
+    basePort: options.basePort,
+    schemaPrefix: 'e2e_',
+  }).filter((component) => component.kind === 'service');
+  // Each run has its own exchange and queues, and sends its spans and logs to the test's receiver.
+  const perRun = {
+    EVENTS_EXCHANGE: `e2e.events.${run}`,
+    INVENTORY_QUEUE: `e2e.inventory.${run}`,
+    NOTIFICATIONS_QUEUE: `e2e.notifications.${run}`,
+    OUTBOX_POLL_MS: '100',
+    HEALTH_CHECK_INTERVAL_MS: '500',
+    OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+    OTEL_BLRP_SCHEDULE_DELAY: '100',
+  };
 
-  const instances = plan.map(({ name, service, offset, env }): Instance => {
-    const child = spawn(
-      process.execPath,
-      ['--require', TELEMETRY, path.join(ROOT, `services/${service}/dist/main.js`)],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env.PATH,
-          HOST: '127.0.0.1',
-          PORT: String(port(offset)),
-          LOG_LEVEL: 'info',
-          SERVICE_VERSION: '1.0.0',
-          OTEL_SERVICE_NAME: service,
-          OTEL_RESOURCE_ATTRIBUTES: `service.version=1.0.0,service.instance.id=${name}`,
-          OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint,
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-          OTEL_BSP_SCHEDULE_DELAY: '100',
-          OTEL_BLRP_SCHEDULE_DELAY: '100',
-          ...shared,
-          ...env,
-        },
-      },
-    );
+  const instances = plan.map(({ name, job, port, url, command, args, env: componentEnv }): Instance => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, ...componentEnv, ...perRun },
+    });
     const lines: Record<string, unknown>[] = [];
     let pending = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -156,11 +101,11 @@ export async function startStack(options: {
     });
     child.stderr?.on('data', (chunk: Buffer) => lines.push({ stderr: chunk.toString('utf8') }));
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { name, service, port: port(offset), url: local(offset), lines, child, exit };
+    return { name, service: job, port, url, lines, child, exit };
   });
 
   const stack: Stack = {
-    gateway: local(0),
+    gateway: `http://127.0.0.1:${options.basePort}`,
     instances,
     secrets,
     instance: (name) => {

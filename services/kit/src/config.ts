@@ -8,7 +8,10 @@ export const commonEnv = z.object({
   SERVICE_VERSION: z.string().default('1.0.0'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   // The lab's key to this instance's fault admin endpoint; without it the endpoint is off.
-  LAB_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LAB_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
 });
 
 export class ConfigError extends Error {}
