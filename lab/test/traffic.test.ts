@@ -218,10 +218,11 @@ describe('traffic generator', () => {
 
   it('starts journeys in the shares of their weights, each one making its requests', async () => {
     const weights = { browse: 40, search: 20, login: 10, checkout: 20, 'noisy-client': 10 };
-    const { generator: gen, metrics, started } = start({ profiles: withProfile(weights, 400) });
+    // A generous timeout: on a loaded machine a slow answer must not end a journey early here.
+    const { generator: gen, metrics, started } = start({ profiles: withProfile(weights, 200), timeoutMs: 15_000 });
     await started;
     const starts = () => standIn.journeyRequests().map(journeyStartedBy).filter(Boolean);
-    await until(() => starts().length >= 400);
+    await until(() => starts().length >= 400, 20_000);
     gen.control({ running: false });
     await until(() => gen.status().inFlight === 0);
 
