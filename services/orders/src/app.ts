@@ -1,11 +1,9 @@
-import { createServiceApp, finishApp, notFound, parse, requireCaller, type Logger } from '@shopnow/kit';
+import { createServiceApp, finishApp, notFound, parse, requireCaller } from '@shopnow/kit';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { createOrders, type OrdersDeps } from './orders';
 
-export interface AppDeps extends OrdersDeps {
-  log: Logger;
-}
+export type AppDeps = OrdersDeps;
 
 const keyHeader = z.object({
   'idempotency-key': z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, 'must be 8 to 128 characters from A-Z a-z 0-9 _ -'),

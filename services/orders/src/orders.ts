@@ -11,6 +11,7 @@ import {
   traceExemplar,
   withTransaction,
   type Caller,
+  type Logger,
   type OrderEvent,
   type Pool,
   type Registry,
@@ -37,6 +38,7 @@ export interface Order {
 export interface OrdersDeps {
   pool: Pool;
   registry: Registry;
+  log: Logger;
   catalogUrl: string;
   paymentsUrl: string;
   catalogTimeoutMs: number;
@@ -131,7 +133,9 @@ export function createOrders(deps: OrdersDeps) {
       }
       return true;
     });
-    if (settled) created.inc({ labels: { status }, value: 1, exemplarLabels: traceExemplar() });
+    if (!settled) return;
+    created.inc({ labels: { status }, value: 1, exemplarLabels: traceExemplar() });
+    deps.log.info('order settled', { orderId: order.id, status, totalCents, paymentId: String(payment.id) });
   }
 
   async function checkout(

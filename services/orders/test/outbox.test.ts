@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { createAmqp, createRegistry, OCCURRED_AT_HEADER, orderEvent, type Amqp } from '@shopnow/kit';
+import { createAmqp, createLogger, createRegistry, OCCURRED_AT_HEADER, orderEvent, type Amqp } from '@shopnow/kit';
 import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { RowDataPacket } from 'mysql2';
 import { createOrders } from '../src/orders';
@@ -91,6 +91,7 @@ describe('the outbox relay', () => {
     const orders = createOrders({
       pool: h.pool,
       registry: createRegistry('orders', 'test'),
+      log: createLogger('orders', 'error'),
       catalogUrl: h.catalogUrl,
       paymentsUrl: h.payments.url,
       catalogTimeoutMs: 1_000,
