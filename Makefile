@@ -64,6 +64,12 @@ lint: deps ## Type-check the tests, ESLint and Prettier
 test: build lint backends ## Lint, then run every test suite against the real backends
 	npx jest $(JEST_FLAGS)
 
+# Node runs bench/*.ts by stripping their types; tsc checks them first (bench/tsconfig.json).
+.PHONY: bench
+bench: build ## Measure instrumentation overhead, gateway throughput and the lite lab (prints figures)
+	npx tsc -p bench/tsconfig.json
+	$(NODE) bench/main.ts $(BENCH)
+
 .PHONY: clean
 clean: ## Remove build output
 	npx tsc -b --clean

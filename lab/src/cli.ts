@@ -5,7 +5,22 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { down } from './commands/down';
+import { faultClear, faultInject, faultList, faultsActive, parseSetting, reset } from './commands/fault';
+import {
+  exerciseAnswer,
+  exerciseCheck,
+  exerciseForget,
+  exerciseHint,
+  exerciseProgress,
+  exercisesList,
+  exerciseSolution,
+  exerciseStart,
+} from './commands/exercises';
 import { logs } from './commands/logs';
+import { restart } from './commands/restart';
+import { redisCommand } from './commands/redis';
+import { sql } from './commands/sql';
+import { labRuntime } from './exercises/runner';
 import { pages } from './commands/pages';
 import { status } from './commands/status';
 import { traffic, trafficAction } from './commands/traffic';
@@ -17,6 +32,8 @@ import { labPaths } from './paths';
 
 const paths = labPaths();
 const progress = progressTo();
+// Built on first use: it loads the exercise definitions from exercises/dist.
+const exercises = () => labRuntime(paths, progress);
 
 async function run(json: boolean, command: () => Promise<Report> | Report): Promise<void> {
   const report = await command();
@@ -83,6 +100,146 @@ program
   .action((action: string, n: string | undefined, options: { json?: boolean }) =>
     run(Boolean(options.json), () => traffic(paths, trafficAction(action, n))),
   );
+
+const fault = program.command('fault').description('Inject, list and clear faults (the catalogue: `lab fault list`)');
+
+fault
+  .command('list')
+  .description('Every fault the lab can inject: where it acts, its options and their defaults')
+  .option('--json', 'print the catalogue as JSON')
+  .action((options: { json?: boolean }) => run(Boolean(options.json), () => faultList()));
+
+fault
+  .command('inject')
+  .description('Inject a fault, on every instance of a service or on one instance')
+  .argument('<name>', 'a fault from `lab fault list`')
+  .option('--service <service>', 'the service it acts on (every instance of it)')
+  .option('--instance <instance>', 'one instance only (catalog-2)')
+  .option('--set <key=value>', 'an option of the fault, repeatable (--set ms=800 --set share=0.5)', parseSetting, {})
+  .option('--json', 'print the result as JSON')
+  .action(
+    (name: string, options: { service?: string; instance?: string; set: Record<string, unknown>; json?: boolean }) =>
+      run(Boolean(options.json), () => faultInject(paths, name, options, progress)),
+  );
+
+fault
+  .command('clear')
+  .description('Clear one fault, or every fault, everywhere or on one instance')
+  .argument('[name]', 'the fault to clear (default: all)')
+  .option('--instance <instance>', 'only on this instance')
+  .option('--json', 'print the result as JSON')
+  .action((name: string | undefined, options: { instance?: string; json?: boolean }) =>
+    run(Boolean(options.json), () => faultClear(paths, name, options)),
+  );
+
+program
+  .command('faults')
+  .description('The faults active now, in every instance and on the lab side')
+  .option('--json', 'print them as JSON')
+  .action((options: { json?: boolean }) => run(Boolean(options.json), () => faultsActive(paths)));
+
+program
+  .command('reset')
+  .description(
+    'Clear every fault and restore the lab (index, releases, traffic, dead-letter queues), then wait until healthy',
+  )
+  .argument('[exercise]', "also forget this exercise's attempt (default: the one under way)")
+  .option('--json', 'print the result as JSON')
+  .action((exercise: string | undefined, options: { json?: boolean }) =>
+    run(Boolean(options.json), async () => {
+      const lab = await reset(paths, progress);
+      const forgot = exerciseForget(exercises(), exercise);
+      return { data: { ...lab.data, ...forgot.data }, ok: lab.ok, sections: [...lab.sections, ...forgot.sections] };
+    }),
+  );
+
+program
+  .command('restart')
+  .description('Restart one instance (its in-memory state, runtime faults included, is gone)')
+  .argument('<instance>', 'an instance: catalog-2, orders ...')
+  .option('--json', 'print the result as JSON')
+  .action((instance: string, options: { json?: boolean }) =>
+    run(Boolean(options.json), () => restart(paths, instance, progress)),
+  );
+
+program
+  .command('sql')
+  .description("Run one SQL statement as a service's own MySQL user, in its own schema")
+  .argument('<service>', 'a service that owns a schema: orders, catalog ...')
+  .argument('<statement>', 'the statement, quoted')
+  .option('--json', 'print the result as JSON')
+  .action((service: string, statement: string, options: { json?: boolean }) =>
+    run(Boolean(options.json), () => sql(paths, service, statement)),
+  );
+
+program
+  .command('redis')
+  .description("Run one command on the lab's Redis, as redis-cli would (SCAN, TTL, DBSIZE, INFO commandstats ...)")
+  .argument('<command...>', 'the command and its arguments: SCAN 0 MATCH "catalog:*" COUNT 1000')
+  .option('--json', 'print the reply as JSON')
+  .action((command: string[], options: { json?: boolean }) =>
+    run(Boolean(options.json), () => redisCommand(paths, command)),
+  );
+
+program
+  .command('exercises')
+  .description('The exercises, their topics, signals, modes and your status')
+  .option('--json', 'print them as JSON')
+  .action((options: { json?: boolean }) => run(Boolean(options.json), () => exercisesList(exercises())));
+
+program
+  .command('start')
+  .description('Start an exercise: resets the lab, then breaks it (randomised; --seed reproduces a start)')
+  .argument('<NN>', 'the exercise number')
+  .option('--seed <n>', 'the random seed', (value) => {
+    if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('expects a whole number');
+    return Number(value);
+  })
+  .option('--json', 'print the start as JSON')
+  .action((nn: string, options: { seed?: number; json?: boolean }) =>
+    run(Boolean(options.json), () => exerciseStart(exercises(), nn, options.seed)),
+  );
+
+program
+  .command('hint')
+  .description("The exercise's next hint (one section of its hints.md each time)")
+  .argument('<NN>', 'the exercise number')
+  .option('--json', 'print the hint as JSON')
+  .action((nn: string, options: { json?: boolean }) => run(Boolean(options.json), () => exerciseHint(exercises(), nn)));
+
+program
+  .command('answer')
+  .description('Record answers: lab answer NN key=value ... (or write them in exercises/NN-slug/answers.txt)')
+  .argument('<NN>', 'the exercise number')
+  .argument('<key=value...>', 'one or more answers')
+  .option('--json', 'print the recorded answers as JSON')
+  .action((nn: string, pairs: string[], options: { json?: boolean }) =>
+    run(Boolean(options.json), () => exerciseAnswer(exercises(), nn, pairs)),
+  );
+
+program
+  .command('check')
+  .description('Grade the exercise: diagnosis, evidence and fix, each with what is still wrong (exit 0 on a pass)')
+  .argument('<NN>', 'the exercise number')
+  .option('--json', 'print the result as JSON')
+  .action((nn: string, options: { json?: boolean }) =>
+    run(Boolean(options.json), () => exerciseCheck(exercises(), nn)),
+  );
+
+program
+  .command('solution')
+  .description("The exercise's solution, once you have passed it")
+  .argument('<NN>', 'the exercise number')
+  .option('--json', 'print it as JSON')
+  .action((nn: string, options: { json?: boolean }) =>
+    run(Boolean(options.json), () => exerciseSolution(exercises(), nn)),
+  );
+
+program
+  .command('progress')
+  .description('Your progress: status, starts, passes and times per exercise')
+  .option('--json', 'print it as JSON')
+  .action((options: { json?: boolean }) => run(Boolean(options.json), () => exerciseProgress(exercises())));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

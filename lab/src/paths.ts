@@ -18,6 +18,8 @@ export function labPaths(env: NodeJS.ProcessEnv = process.env) {
     pids: path.join(state, 'pids'),
     supervisorPid: path.join(state, 'supervisor.pid'),
     plan: path.join(state, 'plan.json'),
+    overrides: path.join(state, 'overrides.json'),
+    faults: path.join(state, 'faults.json'),
     mode: path.join(state, 'mode'),
     pages: path.join(state, 'pages.jsonl'),
     prometheus: path.join(state, 'prometheus'),

@@ -78,6 +78,11 @@ export const SCHEMA_SERVICES = [...new Set(SERVICES.filter((s) => s.needs.includ
 
 const HOST = '127.0.0.1';
 
+// V8 lets each process's young generation grow to several 16 MiB semi-spaces and keeps them;
+// capped at 2 MiB a service holds ~15 MiB less (docs/benchmarks.md). The price is more frequent
+// scavenges, negligible at the lab's few requests per second; `make bench` shows it under load.
+const NODE_FLAGS = ['--max-semi-space-size=2'];
+
 export function components(options: TopologyOptions): Component[] {
   const { paths, env } = options;
   const root = options.root ?? ROOT;
@@ -120,6 +125,7 @@ export function components(options: TopologyOptions): Component[] {
       health: `${url(spec.port)}/health/ready`,
       command: node,
       args: [
+        ...NODE_FLAGS,
         '--require',
         path.join(root, 'services/kit/dist/telemetry.js'),
         path.join(root, `services/${spec.service}/dist/main.js`),
@@ -177,7 +183,7 @@ export function components(options: TopologyOptions): Component[] {
       url: url(9099),
       health: `${url(9099)}/health/ready`,
       command: node,
-      args: [path.join(root, 'lab/dist/webhook.js')],
+      args: [...NODE_FLAGS, path.join(root, 'lab/dist/webhook.js')],
       env: { HOST, PORT: String(9099 + shift), PAGES_FILE: paths.pages },
       stopOrder: 3,
     },
@@ -190,7 +196,7 @@ export function components(options: TopologyOptions): Component[] {
       url: url(9464),
       health: `${url(9464)}/health/ready`,
       command: node,
-      args: [path.join(root, 'lab/dist/traffic/main.js')],
+      args: [...NODE_FLAGS, path.join(root, 'lab/dist/traffic/main.js')],
       env: {
         GATEWAY_URL: url(8080),
         TRAFFIC_PORT: String(9464 + shift),
@@ -204,7 +210,7 @@ export function components(options: TopologyOptions): Component[] {
 
 /** The traffic generator is written separately; until its build exists the lab runs without it. */
 export function withAvailableTraffic(list: Component[]): Component[] {
-  return list.filter((c) => c.kind !== 'traffic' || fs.existsSync(c.args[0]));
+  return list.filter((c) => c.kind !== 'traffic' || fs.existsSync(c.args[c.args.length - 1]));
 }
 
 function pick(env: Record<string, string>, keys: string[]): Record<string, string> {

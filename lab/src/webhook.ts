@@ -2,12 +2,13 @@
  * The lab's Alertmanager receiver: every page Alertmanager delivers (webhook payload version 4)
  * is appended to a JSON-lines file, so `lab pages` and the grader can see what fired and when.
  *   POST /alerts   Alertmanager's webhook    GET /pages    every page received, oldest first
- *   GET /health/ready                        GET /metrics  lab_pages_received_total
+ *   GET /health/ready                        GET /metrics  lab_pages_received_total, lab_exercise_*
  * Started as `node lab/dist/webhook.js` with HOST, PORT and PAGES_FILE.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { exerciseMetrics } from './exercises/metrics';
 
 export interface Page {
   receivedAt: string;
@@ -53,7 +54,11 @@ export function readPages(file: string): Page[] {
 
 const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-export function createWebhook(pagesFile: string): http.Server {
+/** The exercises' state sits beside the pages (both in .lab/): its times are exported as metrics too. */
+export function createWebhook(
+  pagesFile: string,
+  exercisesFile = path.join(path.dirname(pagesFile), 'exercises.json'),
+): http.Server {
   fs.mkdirSync(path.dirname(pagesFile), { recursive: true });
   const received = new Map<string, number>();
 
@@ -98,7 +103,8 @@ export function createWebhook(pagesFile: string): http.Server {
     const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
     if (route === 'GET /health/ready' || route === 'GET /health/live') return send(200, { status: 'ok' });
     if (route === 'GET /pages') return send(200, readPages(pagesFile));
-    if (route === 'GET /metrics') return send(200, metrics(), 'text/plain; version=0.0.4; charset=utf-8');
+    if (route === 'GET /metrics')
+      return send(200, metrics() + exerciseMetrics(exercisesFile), 'text/plain; version=0.0.4; charset=utf-8');
     if (route !== 'POST /alerts') return send(404, { error: 'not found' });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

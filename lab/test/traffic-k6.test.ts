@@ -145,7 +145,7 @@ describe('k6 scripts', () => {
       expect(call.tags.name).toMatch(/^(POST )?\/api\/[a-z/:]+$/);
       expect(weighed).toContain(call.tags.journey);
     }
-    const checkoutShare = journeyCalls.filter((c) => c.tags.journey === 'checkout' && c.method === 'GET').length / 2;
+    const checkoutShare = journeyCalls.filter((c) => c.tags.journey === 'checkout' && c.method === 'GET').length / 3;
     expect(checkoutShare / 400).toBeGreaterThan(0.04);
     expect(checkoutShare / 400).toBeLessThan(0.18);
 

@@ -85,6 +85,7 @@ function shopAnswer(method: string, url: string): [number, unknown] {
   if (url === '/api/auth/login') return [200, { token: 'token-of-a-user' }];
   if (url === '/api/auth/me') return [200, { user: { id: 1 } }];
   if (method === 'POST' && url === '/api/orders') return [201, { order: { id: 'x' } }];
+  if (method === 'GET' && url.startsWith('/api/orders?')) return [200, { orders: [] }];
   if (/^\/api\/products\/\d+$/.test(url)) return [200, { product: { id: 1 } }];
   if (url.startsWith('/api/products')) return [200, PAGE];
   return [404, { error: {} }];

@@ -87,6 +87,8 @@ describe('prometheus.yml', () => {
       // the generator shares the gateway's network namespace (see docker-compose.yml)
       traffic: ['gateway:9464'],
       alertmanager: ['alertmanager:9093'],
+      // the lab webhook exports the exercises' times (lab_exercise_*) beside the pages it received
+      'lab-webhook': ['lab-webhook:9099'],
       prometheus: ['prometheus:9090'],
       'otel-collector': ['otel-collector:8888', 'otel-collector:8889'],
     });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { labPaths } from '../../lab/src/paths';
 import { components } from '../../lab/src/topology';
@@ -21,43 +22,56 @@ export interface Instance {
   port: number;
   url: string;
   lines: Record<string, unknown>[];
+  /** The running process; replaced by restart(). */
   child: ChildProcess;
   exit: Promise<number | null>;
+  env: Record<string, string>;
 }
 
 export interface Stack {
   gateway: string;
   instances: Instance[];
   instance(name: string): Instance;
-  secrets: { jwtSecret: string; adminEmail: string; adminPassword: string };
+  secrets: { jwtSecret: string; adminEmail: string; adminPassword: string; labToken: string };
+  /** Signals one instance and resolves with its exit code (null when a signal ended it). */
+  kill(name: string, signal: NodeJS.Signals): Promise<number | null>;
+  /** Starts a stopped instance again, with the same env and log, and waits until it is ready. */
+  restart(name: string): Promise<void>;
   /** SIGTERM to every process; resolves with each one's exit code. */
   stop(): Promise<Record<string, number | null>>;
 }
 
-export async function startStack(options: {
+export interface StackOptions {
   basePort: number;
   otlpEndpoint: string;
   seedOrders: number;
-}): Promise<Stack> {
+  /** Where the services find their backends instead of the real ones (e.g. a TcpProxy in between). */
+  backends?: { mysql?: string; redis?: string; amqp?: string };
+  /** Extra variables, by instance name (`catalog-1`, `inventory`...). */
+  instanceEnv?: Record<string, Record<string, string>>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
   if (!existsSync(TELEMETRY)) throw new Error('services are not built: run `make build` (or `npx tsc -b`) first');
   const run = randomUUID().slice(0, 8);
   const secrets = {
     jwtSecret: randomBytes(32).toString('base64url'),
     adminEmail: 'admin@shopnow.test',
     adminPassword: randomBytes(12).toString('base64url'),
+    labToken: randomBytes(24).toString('base64url'),
   };
   // The lab's own plan (ports, wiring, env), moved to other ports and the e2e_ schemas.
   const env: Record<string, string> = {
     JWT_SECRET: secrets.jwtSecret,
     ADMIN_EMAIL: secrets.adminEmail,
     ADMIN_PASSWORD: secrets.adminPassword,
-    REDIS_URL,
-    AMQP_URL,
+    REDIS_URL: options.backends?.redis ?? REDIS_URL,
+    AMQP_URL: options.backends?.amqp ?? AMQP_URL,
     SEED_ORDERS: String(options.seedOrders),
     PROVIDER_DECLINE_RATE: '0',
     PROVIDER_LATENCY_MS: '20',
     RATE_LIMIT_POINTS: '10000',
-    LAB_TOKEN: randomBytes(24).toString('base64url'),
+    LAB_TOKEN: secrets.labToken,
   };
   for (const service of SERVICES_WITH_SCHEMA)
     env[`${service.toUpperCase()}_DB_PASSWORD`] = testDatabase(service, 'e2e').password;
@@ -80,13 +94,24 @@ export async function startStack(options: {
     OTEL_BLRP_SCHEDULE_DELAY: '100',
   };
 
-  const instances = plan.map(({ name, job, port, url, command, args, env: componentEnv }): Instance => {
+  // Another process on one of these ports would answer the readiness checks in our place.
+  const taken = (await Promise.all(plan.map(async ({ port }) => ((await answers(port)) ? port : 0)))).filter(Boolean);
+  if (taken.length > 0) throw new Error(`ports already in use: ${taken.join(', ')}; choose another basePort`);
+
+  const instances = plan.map(({ name, job, port, url, env: componentEnv }): Instance => {
+    const instanceEnv: Record<string, string> = { ...componentEnv, ...perRun, ...options.instanceEnv?.[name] };
+    if (options.backends?.mysql && instanceEnv.MYSQL_URL)
+      instanceEnv.MYSQL_URL = moveHost(instanceEnv.MYSQL_URL, options.backends.mysql);
+    return launch({ name, service: job, port, url, lines: [], env: instanceEnv });
+  });
+  function launch(instance: Omit<Instance, 'child' | 'exit'>): Instance {
+    const { command, args } = plan.find((component) => component.name === instance.name) ?? plan[0];
     const child = spawn(command, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, ...componentEnv, ...perRun },
+      env: { PATH: process.env.PATH, ...instance.env },
     });
-    const lines: Record<string, unknown>[] = [];
+    const { lines } = instance;
     let pending = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       const parts = (pending + chunk.toString('utf8')).split('\n');
@@ -101,8 +126,8 @@ export async function startStack(options: {
     });
     child.stderr?.on('data', (chunk: Buffer) => lines.push({ stderr: chunk.toString('utf8') }));
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { name, service: job, port, url, lines, child, exit };
-  });
+    return Object.assign(instance, { child, exit });
+  }
 
   const stack: Stack = {
     gateway: `http://127.0.0.1:${options.basePort}`,
@@ -113,8 +138,20 @@ export async function startStack(options: {
       if (!found) throw new Error(`no instance ${name}`);
       return found;
     },
+    kill(name, signal) {
+      const { child, exit } = stack.instance(name);
+      child.kill(signal);
+      return exit;
+    },
+    async restart(name) {
+      const instance = stack.instance(name);
+      if (instance.child.exitCode === null && instance.child.signalCode === null)
+        throw new Error(`${name} is still running`);
+      await waitReady(launch(instance), 60_000);
+    },
     async stop() {
-      for (const { child } of instances) if (child.exitCode === null) child.kill('SIGTERM');
+      for (const { child } of instances)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const codes = await Promise.all(instances.map((instance) => instance.exit));
       return Object.fromEntries(instances.map((instance, i) => [instance.name, codes[i]]));
     },
@@ -127,6 +164,28 @@ export async function startStack(options: {
     throw err;
   }
   return stack;
+}
+
+/** Whether something already accepts connections on a loopback port. */
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(1_000, () => socket.destroy());
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('close', () => resolve(false));
+  });
+
+/** The same URL with the host and port of `to` (e.g. a proxy's), keeping user, password and schema. */
+function moveHost(url: string, to: string): string {
+  const moved = new URL(url);
+  const target = new URL(to);
+  moved.hostname = target.hostname;
+  moved.port = target.port;
+  return moved.toString();
 }
 
 async function waitReady(instance: Instance, timeoutMs: number): Promise<void> {

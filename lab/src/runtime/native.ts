@@ -9,7 +9,7 @@ import { ROOT, type LabPaths } from '../paths';
 import type { Component } from '../topology';
 import { writeObservabilityConfig } from './observability';
 import { alive, readPid, readPids, signal } from './processes';
-import type { Plan } from './supervisor';
+import { readOverrides, type Plan } from './supervisor';
 
 /** Runs scripts/backends.sh (ensure | stop), its output shown as progress. */
 export function backends(action: 'ensure' | 'stop', progress: Progress): void {
@@ -79,6 +79,7 @@ export function startSupervisor(paths: LabPaths, list: Component[]): number {
     logs: paths.logs,
     pids: paths.pids,
     pidFile: paths.supervisorPid,
+    overrides: paths.overrides,
     components: list.map(({ name, command, args, env, stopOrder }) => ({ name, command, args, env, stopOrder })),
   };
   fs.mkdirSync(paths.logs, { recursive: true });
@@ -140,4 +141,37 @@ export async function stopNative(paths: LabPaths, progress: Progress, timeoutMs 
   fs.rmSync(paths.pids, { recursive: true, force: true });
   fs.rmSync(paths.supervisorPid, { force: true });
   return [...children.keys()];
+}
+
+/**
+ * Restarts one instance with extra environment (a release version), or back to its plan when
+ * `overrides` is undefined: writes .lab/overrides.json, asks the supervisor to reload (SIGUSR2),
+ * then waits for a new process that answers healthy.
+ */
+export async function redeploy(
+  paths: LabPaths,
+  component: Component,
+  overrides: Record<string, string> | undefined,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const supervisor = supervisorPid(paths);
+  if (!supervisor) throw new LabError('the lab is not running (no supervisor): `lab up` first');
+  const all = readOverrides(paths.overrides);
+  if (JSON.stringify(all[component.name] ?? {}) === JSON.stringify(overrides ?? {})) return;
+  const next = Object.fromEntries(Object.entries(all).filter(([name]) => name !== component.name));
+  if (overrides) next[component.name] = overrides;
+  const pidFile = path.join(paths.pids, `${component.name}.pid`);
+  const before = readPid(pidFile);
+  // Written whole and renamed: the supervisor never reads a half-written file.
+  fs.writeFileSync(`${paths.overrides}.tmp`, JSON.stringify(next, null, 2), { mode: 0o600 });
+  fs.renameSync(`${paths.overrides}.tmp`, paths.overrides);
+  signal(supervisor, 'SIGUSR2');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = readPid(pidFile);
+    if (now && now !== before && (await isHealthy(component.health))) return;
+    if (Date.now() > deadline)
+      throw new LabError(`${component.name} was not back and healthy within ${timeoutMs / 1000} s; see ${paths.logs}`);
+    await sleep(250);
+  }
 }

@@ -31,8 +31,6 @@ export function writeObservabilityConfig(paths: LabPaths, list: Component[], roo
 /** The lite-mode twin of targets/compose.json: one group per job, 127.0.0.1 addresses. */
 export function nativeTargets(list: Component[]): Array<{ labels: { job: string }; targets: string[] }> {
   const groups = new Map<string, string[]>();
-  // The webhook is not scraped in the Docker stack either (compose.json names no such target).
-  for (const c of list.filter((c) => c.kind !== 'webhook'))
-    groups.set(c.job, [...(groups.get(c.job) ?? []), `127.0.0.1:${c.port}`]);
+  for (const c of list) groups.set(c.job, [...(groups.get(c.job) ?? []), `127.0.0.1:${c.port}`]);
   return [...groups].map(([job, targets]) => ({ labels: { job }, targets }));
 }

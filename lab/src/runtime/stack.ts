@@ -1,4 +1,5 @@
 import { readEnv } from '../env-file';
+import { UsageError } from '../errors';
 import type { Mode } from '../mode';
 import type { LabPaths } from '../paths';
 import { components, withAvailableTraffic, type Component } from '../topology';
@@ -24,10 +25,20 @@ export const UNAVAILABLE_IN_LITE_MODE = [
   { name: 'loki', instead: 'the JSON logs in .lab/logs/<instance>.log: `lab logs <service> [--grep <text>]`' },
 ];
 
-/** The lite-mode components, from .env (or from .env.example's defaults before the first `lab up`). */
-export function nativeComponents(paths: LabPaths): Component[] {
+/**
+ * The lite-mode components, from .env (or from .env.example's defaults before the first `lab up`).
+ * LAB_BASE_PORT moves every port (38080 puts Prometheus on 39090) and LAB_SCHEMA_PREFIX gives the
+ * lab schemas and users of its own, so that a second lab (a test) can run beside the first.
+ */
+export function nativeComponents(paths: LabPaths, shell: NodeJS.ProcessEnv = process.env): Component[] {
   const env = fs.existsSync(paths.envFile) ? readEnv(paths.envFile) : {};
-  return withAvailableTraffic(components({ paths, env }));
+  const basePort = shell.LAB_BASE_PORT ? Number(shell.LAB_BASE_PORT) : undefined;
+  if (basePort !== undefined && !(Number.isInteger(basePort) && basePort >= 1024 && basePort <= 64_000))
+    throw new UsageError(`LAB_BASE_PORT must be a port between 1024 and 64000, not "${shell.LAB_BASE_PORT}"`);
+  const schemaPrefix = shell.LAB_SCHEMA_PREFIX ?? '';
+  if (!/^[a-z0-9_]*$/.test(schemaPrefix))
+    throw new UsageError(`LAB_SCHEMA_PREFIX may hold only a-z, 0-9 and _, not "${schemaPrefix}"`);
+  return withAvailableTraffic(components({ paths, env, basePort, schemaPrefix }));
 }
 
 /** One named endpoint of the running lab. */

@@ -91,7 +91,16 @@ async function checkout(ctx: JourneyContext): Promise<void> {
   for (let extra = ctx.int(0, 2); extra > 0; extra--) lines.add(pick(ctx, ids));
   const items = [...lines].map((productId) => ({ productId, quantity: ctx.int(1, 2) }));
   // A fresh key per checkout: a retry of this very order would reuse it, a new order never does.
-  await ctx.send('/api/orders', { method: 'POST', json: { items }, token, idempotencyKey: randomUUID() });
+  const placed = await ctx.send('/api/orders', {
+    method: 'POST',
+    json: { items },
+    token,
+    idempotencyKey: randomUUID(),
+  });
+  if (placed === undefined) return;
+  await ctx.think();
+  // Then the customer looks at their order history: the page the orders_user_created index serves.
+  await ctx.send('/api/orders?page=1&pageSize=10', { token });
 }
 
 async function noisyClient(ctx: JourneyContext): Promise<void> {

@@ -6,6 +6,7 @@ import {
   parse,
   prom,
   requireCaller,
+  type FaultWiring,
   type Logger,
   type Pool,
   type Registry,
@@ -16,7 +17,7 @@ import { findUserById } from './db';
 import { issueToken, type TokenSettings } from './tokens';
 import { authenticate, register, toPublic } from './users';
 
-export interface Deps {
+export interface Deps extends FaultWiring {
   log: Logger;
   registry: Registry;
   pool: Pool;
@@ -34,7 +35,7 @@ const registration = z.strictObject({
 // No minimum length here: a login is checked against the stored hash, not against today's policy.
 const credentials = z.strictObject({ email, password: z.string().min(1).max(128) });
 
-export function createApp({ log, registry, pool, tokens }: Deps): Express {
+export function createApp({ log, registry, pool, tokens, ...wiring }: Deps): Express {
   const logins = new prom.Counter({
     name: 'auth_logins_total',
     help: 'Login attempts by outcome (success, or failure for a wrong email or password).',
@@ -48,7 +49,7 @@ export function createApp({ log, registry, pool, tokens }: Deps): Express {
     registers: [registry],
   });
 
-  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') } });
+  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') }, ...wiring });
 
   app.post('/auth/register', async (req, res) => {
     const input = parse(registration, req.body);

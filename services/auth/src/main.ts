@@ -1,7 +1,7 @@
 // auth owns the `auth` schema (users and their roles) and talks only to MySQL. It teaches
 // authentication: passwords hashed with scrypt, JWTs issued here and verified at the gateway,
 // and roles that services downstream use for authorization.
-import { createLogger, createPool, createRegistry, loadConfig, migrate, serve } from '@shopnow/kit';
+import { createFaults, createLogger, createPool, createRegistry, loadConfig, migrate, serve } from '@shopnow/kit';
 import path from 'node:path';
 import { createApp } from './app';
 import { authEnv } from './config';
@@ -14,7 +14,13 @@ async function main(): Promise<void> {
   log.level = config.LOG_LEVEL;
   const registry = createRegistry('auth', config.SERVICE_VERSION);
   await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
-  const pool = createPool(config.MYSQL_URL, { name: 'auth', connectionLimit: config.MYSQL_CONNECTION_LIMIT, registry });
+  const faults = createFaults('auth');
+  const pool = createPool(config.MYSQL_URL, {
+    name: 'auth',
+    connectionLimit: config.MYSQL_CONNECTION_LIMIT,
+    registry,
+    faults,
+  });
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     await ensureAdmin(pool, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
     log.info('admin account ensured');
@@ -23,6 +29,9 @@ async function main(): Promise<void> {
     log,
     registry,
     pool,
+    faults,
+    labToken: config.LAB_TOKEN,
+    release: { version: config.SERVICE_VERSION, defectShare: config.RELEASE_DEFECT_SHARE },
     tokens: {
       secret: config.JWT_SECRET,
       issuer: config.JWT_ISSUER,

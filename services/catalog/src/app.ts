@@ -3,6 +3,7 @@ import {
   finishApp,
   parse,
   requireRole,
+  type FaultWiring,
   type Logger,
   type Pool,
   type Redis,
@@ -12,7 +13,7 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import { createCatalog } from './products';
 
-export interface AppDeps {
+export interface AppDeps extends FaultWiring {
   log: Logger;
   registry: Registry;
   pool: Pool;
@@ -43,15 +44,15 @@ const productChanges = z
   .strict()
   .refine((changes) => Object.keys(changes).length > 0, 'must change at least one field');
 
-export function createApp({ log, registry, pool, redis, cacheTtlSeconds, instanceId }: AppDeps): Express {
+export function createApp({ log, registry, pool, redis, cacheTtlSeconds, instanceId, ...wiring }: AppDeps): Express {
   // Redis is left out on purpose: without it the catalog still answers, from MySQL.
-  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') } });
+  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') }, ...wiring });
   // Replicas run the same code behind the gateway's load balancer; this shows which one answered.
   app.use((_req, res, next) => {
     res.set('x-served-by', instanceId);
     next();
   });
-  const catalog = createCatalog({ pool, redis, registry, log, cacheTtlSeconds });
+  const catalog = createCatalog({ pool, redis, registry, log, cacheTtlSeconds, faults: wiring.faults });
 
   app.get('/products', async (req, res) => {
     const { page, pageSize } = parse(listQuery, req.query, 'query');

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import {
   commonEnv,
+  createFaults,
   createLogger,
   createPool,
   createRedis,
@@ -31,7 +32,13 @@ async function main() {
   const log = createLogger('catalog', config.LOG_LEVEL);
   const registry = createRegistry('catalog', config.SERVICE_VERSION);
   await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
-  const pool = createPool(config.MYSQL_URL, { name: 'catalog', connectionLimit: config.MYSQL_POOL_SIZE, registry });
+  const faults = createFaults('catalog');
+  const pool = createPool(config.MYSQL_URL, {
+    name: 'catalog',
+    connectionLimit: config.MYSQL_POOL_SIZE,
+    registry,
+    faults,
+  });
   await seedProducts(pool, config.SEED_PRODUCTS, log);
   const redis = createRedis(config.REDIS_URL, log);
   const app = createApp({
@@ -41,6 +48,9 @@ async function main() {
     redis,
     cacheTtlSeconds: () => config.CACHE_TTL_SECONDS,
     instanceId: config.INSTANCE_ID ?? `catalog-${config.PORT}`,
+    faults,
+    labToken: config.LAB_TOKEN,
+    release: { version: config.SERVICE_VERSION, defectShare: config.RELEASE_DEFECT_SHARE },
   });
   await serve(app, {
     port: config.PORT,

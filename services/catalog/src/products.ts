@@ -1,4 +1,13 @@
-import { createCache, notFound, prom, type Logger, type Pool, type Redis, type Registry } from '@shopnow/kit';
+import {
+  createCache,
+  notFound,
+  prom,
+  type Faults,
+  type Logger,
+  type Pool,
+  type Redis,
+  type Registry,
+} from '@shopnow/kit';
 import * as db from './db';
 
 export interface Product {
@@ -48,11 +57,12 @@ export interface CatalogDeps {
   registry: Registry;
   log: Logger;
   cacheTtlSeconds: () => number;
+  faults?: Faults;
 }
 
 /** Product reads go through the cache (cache-aside); writes go to MySQL and then invalidate. */
-export function createCatalog({ pool, redis, registry, log, cacheTtlSeconds }: CatalogDeps) {
-  const cache = createCache({ redis, registry, name: 'products', ttlSeconds: cacheTtlSeconds, log });
+export function createCatalog({ pool, redis, registry, log, cacheTtlSeconds, faults }: CatalogDeps) {
+  const cache = createCache({ redis, registry, name: 'products', ttlSeconds: cacheTtlSeconds, log, faults });
   const updates = new prom.Counter({
     name: 'catalog_product_updates_total',
     help: 'Products changed by an admin; each one invalidates its cached copy and the cached list pages.',

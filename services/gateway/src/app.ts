@@ -1,4 +1,12 @@
-import { AppError, createServiceApp, finishApp, type Logger, type Redis, type Registry } from '@shopnow/kit';
+import {
+  AppError,
+  createServiceApp,
+  finishApp,
+  type FaultWiring,
+  type Logger,
+  type Redis,
+  type Registry,
+} from '@shopnow/kit';
 import type { Express, RequestHandler } from 'express';
 import { authenticate, createVerifier, type JwtSettings } from './auth';
 import { createProxy, type ProxySettings } from './proxy';
@@ -15,7 +23,7 @@ const knownMethod: RequestHandler = (req, res, next) => {
   throw new AppError(405, 'METHOD_NOT_ALLOWED', `method ${req.method} is not allowed`);
 };
 
-export interface GatewayDeps {
+export interface GatewayDeps extends FaultWiring {
   log: Logger;
   registry: Registry;
   redis: Redis;
@@ -37,14 +45,14 @@ export interface Gateway {
  * route (or 404), the JWT is checked, the client's rate limit is taken, then the proxy forwards it.
  */
 export function createApp(deps: GatewayDeps): Gateway {
-  const { log, registry } = deps;
+  const { log, registry, faults, labToken, release } = deps;
   // No readiness checks on purpose: with Redis away the rate limiter fails open, and with an
   // upstream away the gateway answers with its own JSON errors. Taking the only entry point out of
   // rotation would turn those clear answers into refused connections.
   // Bodies are not parsed: the proxy forwards them byte for byte (and enforces their size).
-  const app = createServiceApp({ log, registry, bodyLimit: false });
+  const app = createServiceApp({ log, registry, bodyLimit: false, faults, labToken, release });
   const upstreams = createUpstreams(deps.upstreams, { health: deps.health, registry, log });
-  const proxy = createProxy({ ...deps.proxy, upstreams, registry, log });
+  const proxy = createProxy({ ...deps.proxy, upstreams, registry, log, faults });
   const verify = createVerifier(deps.jwt);
   const limit = rateLimit({ ...deps.rateLimit, redis: deps.redis, registry, log });
 

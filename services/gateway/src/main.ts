@@ -1,7 +1,17 @@
 // The gateway owns no data: it is ShopNow's only public entry (port 8080), stateless, in front of
 // auth, catalog (several replicas) and orders, with Redis for the shared rate limits. It teaches
 // an API gateway's jobs: routing, JWT checks, rate limiting, load balancing, timeouts, retries, circuit breaking.
-import { commonEnv, createLogger, createRedis, createRegistry, loadConfig, secret, serve, urlList } from '@shopnow/kit';
+import {
+  commonEnv,
+  createFaults,
+  createLogger,
+  createRedis,
+  createRegistry,
+  loadConfig,
+  secret,
+  serve,
+  urlList,
+} from '@shopnow/kit';
 import { z } from 'zod';
 import { createApp } from './app';
 
@@ -31,11 +41,15 @@ async function main(): Promise<void> {
   const log = createLogger('gateway', env.LOG_LEVEL);
   const registry = createRegistry('gateway', env.SERVICE_VERSION);
   const redis = createRedis(env.REDIS_URL, log);
+  const faults = createFaults('gateway');
 
   const { app, close } = createApp({
     log,
     registry,
     redis,
+    faults,
+    labToken: env.LAB_TOKEN,
+    release: { version: env.SERVICE_VERSION, defectShare: env.RELEASE_DEFECT_SHARE },
     jwt: { secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
     rateLimit: {
       points: env.RATE_LIMIT_POINTS,

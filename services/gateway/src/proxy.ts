@@ -1,7 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream';
 import { trace } from '@opentelemetry/api';
-import { AppError, type Logger, type Registry } from '@shopnow/kit';
+import { AppError, type Faults, type Logger, type Registry } from '@shopnow/kit';
 import type { Request, RequestHandler, Response } from 'express';
 import CircuitBreaker from 'opossum';
 import { proxyMetrics } from './proxy-metrics';
@@ -114,8 +114,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Breaker = CircuitBreaker<[Upstream, Replica, Outgoing, AbortSignal], IncomingMessage>;
 
-export function createProxy(options: ProxySettings & { upstreams: Upstreams; registry: Registry; log: Logger }): Proxy {
-  const { upstreams, timeoutsMs, retry, breaker: breakerSettings, log } = options;
+export function createProxy(
+  options: ProxySettings & { upstreams: Upstreams; registry: Registry; log: Logger; faults?: Faults },
+): Proxy {
+  const { upstreams, timeoutsMs, retry, breaker: breakerSettings, log, faults } = options;
   const metrics = proxyMetrics(options.registry);
 
   /** One try against one replica, measured. A 5xx rejects, so that the breaker counts it as a failure. */
@@ -236,8 +238,12 @@ export function createProxy(options: ProxySettings & { upstreams: Upstreams; reg
           failure = err;
         }
         if (clientGone.signal.aborted) return void failure.response?.resume();
-        let retrying = attempt < retry.maxRetries && retryable(req.method, failure);
-        if (retrying && !budget.tryRetry()) {
+        // FAULT(retry-storm): every failure is retried, up to `attempts` tries, and the budget is never asked.
+        const storm = faults?.active('retry-storm');
+        let retrying = storm
+          ? attempt + 1 < storm.attempts
+          : attempt < retry.maxRetries && retryable(req.method, failure);
+        if (retrying && !storm && !budget.tryRetry()) {
           metrics.retries.inc({ upstream: name, outcome: 'budget_exhausted' });
           retrying = false;
         }

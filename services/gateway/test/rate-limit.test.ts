@@ -86,10 +86,9 @@ describe('rate limiting without Redis', () => {
     await catalog.close();
   });
 
-  it('fails open: requests pass, fast, and the errors are counted', async () => {
-    const started = performance.now();
+  // How fast the fallback is belongs to the benchmarks (docs/benchmarks.md), not to a timed test.
+  it('fails open: requests pass and the errors are counted', async () => {
     for (let i = 0; i < 5; i += 1) expect((await fetch(`${gateway.base}/api/products`)).status).toBe(200);
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(await metric(gateway.base, 'gateway_rate_limiter_errors_total')).toBe(5);
     expect((await fetch(`${gateway.base}/health/ready`)).status).toBe(200);
   });

@@ -4,6 +4,7 @@ import {
   notFound,
   parse,
   type Amqp,
+  type FaultWiring,
   type Logger,
   type Pool,
   type Registry,
@@ -12,7 +13,7 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import { findReservation, findStock } from './db';
 
-export interface AppDeps {
+export interface AppDeps extends FaultWiring {
   log: Logger;
   registry: Registry;
   pool: Pool;
@@ -30,7 +31,7 @@ const stockParams = z
   .strict();
 const reservationParams = z.object({ orderId: z.uuid() }).strict();
 
-export function createApp({ log, registry, pool, amqp }: AppDeps): Express {
+export function createApp({ log, registry, pool, amqp, ...wiring }: AppDeps): Express {
   const app = createServiceApp({
     log,
     registry,
@@ -40,6 +41,7 @@ export function createApp({ log, registry, pool, amqp }: AppDeps): Express {
         if (!amqp.isConnected()) throw new Error('not connected');
       },
     },
+    ...wiring,
   });
 
   app.get('/stock/:productId', async (req, res) => {

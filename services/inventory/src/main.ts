@@ -4,6 +4,7 @@
 import path from 'node:path';
 import {
   commonEnv,
+  createFaults,
   createLogger,
   createPool,
   createRegistry,
@@ -34,18 +35,26 @@ async function main() {
   const log = createLogger('inventory', config.LOG_LEVEL);
   const registry = createRegistry('inventory', config.SERVICE_VERSION);
   await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
-  const pool = createPool(config.MYSQL_URL, { name: 'inventory', connectionLimit: config.MYSQL_POOL_SIZE, registry });
+  const faults = createFaults('inventory');
+  const pool = createPool(config.MYSQL_URL, {
+    name: 'inventory',
+    connectionLimit: config.MYSQL_POOL_SIZE,
+    registry,
+    faults,
+  });
   await seedStock(pool, config.SEED_PRODUCTS, config.INITIAL_STOCK, log);
   const amqp = consumeOrderCreated({
     url: config.AMQP_URL,
     exchange: config.EVENTS_EXCHANGE,
     queue: config.INVENTORY_QUEUE,
     prefetch: config.INVENTORY_PREFETCH,
+    faults,
     pool,
     registry,
     log,
   });
-  await serve(createApp({ log, registry, pool, amqp }), {
+  const release = { version: config.SERVICE_VERSION, defectShare: config.RELEASE_DEFECT_SHARE };
+  await serve(createApp({ log, registry, pool, amqp, faults, labToken: config.LAB_TOKEN, release }), {
     port: config.PORT,
     host: config.HOST,
     log,

@@ -7,6 +7,7 @@ import {
   prom,
   withTransaction,
   type Amqp,
+  type Faults,
   type Handler,
   type Logger,
   type OrderEvent,
@@ -85,13 +86,14 @@ export function orderCreatedHandler({ pool, registry, log }: ConsumerDeps): Hand
  * broker hands each order to one of them; up to `prefetch` unacknowledged messages each.
  */
 export function consumeOrderCreated(
-  options: ConsumerDeps & { url: string; exchange: string; queue: string; prefetch: number },
+  options: ConsumerDeps & { url: string; exchange: string; queue: string; prefetch: number; faults?: Faults },
 ): Amqp {
-  const { url, exchange, queue, prefetch, log, registry } = options;
+  const { url, exchange, queue, prefetch, log, registry, faults } = options;
   const amqp = createAmqp({
     url,
     log,
     registry,
+    faults,
     watchQueues: [queue, `${queue}.dlq`],
     topology: (channel) => declareQueue(channel, { exchange, queue, routingKeys: [ORDER_CREATED] }),
   });

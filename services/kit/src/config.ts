@@ -7,6 +7,8 @@ export const commonEnv = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
   SERVICE_VERSION: z.string().default('1.0.0'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  // The share of requests a 2.x release of this service fails (the bad-release exercise deploys it).
+  RELEASE_DEFECT_SHARE: z.coerce.number().min(0).max(1).default(0),
   // The lab's key to this instance's fault admin endpoint; without it the endpoint is off.
   LAB_TOKEN: z.preprocess(
     (v) => (v === '' ? undefined : v),

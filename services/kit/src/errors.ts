@@ -48,8 +48,29 @@ const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'request.size.invalid': [400, 'INVALID_BODY_SIZE', 'the request body size does not match Content-Length'],
 };
 
+/**
+ * A dependency that cannot be reached (refused, reset, timed out, connection lost, pool closed)
+ * is an outage, not a bug: 503, so clients and the gateway know a retry later may work. mysql2,
+ * ioredis and node:net all name these in `code`.
+ */
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'POOL_CLOSED',
+]);
+
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) return unavailable('a dependency');
   const type = (err as { type?: unknown })?.type;
   if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) {
     const [status, code, message] = BODY_PARSER_ERRORS[type];

@@ -5,19 +5,27 @@ import { errorMiddleware, notFoundHandler } from './errors';
 import { live, ready, type Check } from './health';
 import type { Logger } from './logger';
 import { httpMetrics, metricsHandler, routeTemplate, type Registry } from './metrics';
-import { faultAdmin, requestFaults, type Faults } from './faults';
-import { shutdownTelemetry } from './telemetry-handle';
+import { faultAdmin, requestFaults, type Faults, type Release } from './faults';
+import { redMetricsEnabled, shutdownTelemetry } from './telemetry-handle';
 
-export interface ServiceBase {
+/** What main.ts hands createApp for the fault engine; all optional, so tests can build apps without it. */
+export interface FaultWiring {
+  /** This instance's faults; with a lab token they are switched at /admin/faults. */
+  faults?: Faults;
+  labToken?: string;
+  /** The build this process runs, read once from SERVICE_VERSION and RELEASE_DEFECT_SHARE. */
+  release?: Release;
+}
+
+export interface ServiceBase extends FaultWiring {
   log: Logger;
   registry: Registry;
   /** Readiness checks of this service's own dependencies (MySQL, Redis, RabbitMQ...). */
   checks?: Record<string, Check>;
   /** Largest accepted JSON body; `false` leaves bodies unread (the gateway forwards them as they came). */
   bodyLimit?: string | false;
-  /** This instance's faults; with a lab token they are switched at /admin/faults. */
-  faults?: Faults;
-  labToken?: string;
+  /** RED metrics for every request; off only to measure what they cost (METRICS_ENABLED=false). */
+  metrics?: boolean;
 }
 
 /**
@@ -31,6 +39,8 @@ export function createServiceApp({
   bodyLimit = '64kb',
   faults,
   labToken,
+  release,
+  metrics = redMetricsEnabled(),
 }: ServiceBase): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -42,9 +52,10 @@ export function createServiceApp({
     ready(checks, () => app.get('shuttingDown') === true),
   );
   if (faults) app.use('/admin', express.json({ limit: '8kb' }), faultAdmin(faults, labToken, log));
-  app.use(httpMetrics(registry, faults), accessLog(log));
+  if (metrics) app.use(httpMetrics(registry, faults));
+  app.use(accessLog(log));
   if (bodyLimit !== false) app.use(express.json({ limit: bodyLimit, strict: true }));
-  if (faults) app.locals.requestFaults = requestFaults(faults, log);
+  if (faults) app.locals.requestFaults = requestFaults(faults, log, release);
   // Routes registered so far are plumbing (metrics, health); faults never touch them.
   app.locals.plumbingLayers = app.router.stack.length;
   app.locals.log = log;

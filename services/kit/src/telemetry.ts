@@ -1,42 +1,64 @@
 /**
  * Loaded before anything else with `node --require @shopnow/kit/telemetry`, so the
  * instrumentations can patch http, express, mysql2, ioredis, amqplib and winston before a service
- * imports them. Configured only by the standard OTEL_* variables:
+ * imports them. Only those (and undici, behind fetch) are loaded: the auto-instrumentations
+ * package requires all of its ~40 at start, ~15 MiB of resident memory per process for libraries
+ * ShopNow does not use (docs/benchmarks.md). Configured by the standard OTEL_* variables:
  *   OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES (service.version=..., service.instance.id=...),
  *   OTEL_EXPORTER_OTLP_ENDPOINT (spans and logs over OTLP/HTTP), OTEL_TRACES_EXPORTER,
  *   OTEL_LOGS_EXPORTER, OTEL_NODE_DISABLED_INSTRUMENTATIONS, OTEL_SDK_DISABLED.
  * Metrics belong to prom-client, so the SDK's own metrics exporter is off unless asked for.
+ * METRICS_ENABLED=false also drops the RED middleware: with OTEL_SDK_DISABLED=true that is a
+ * service without instrumentation, the baseline `make bench` compares against.
  */
 import { logs } from '@opentelemetry/api';
 import { logs as legacyLogs } from '@opentelemetry/api-logs';
-import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { WinstonInstrumentation } from '@opentelemetry/instrumentation-winston';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import { onTelemetryShutdown } from './telemetry-handle';
+import { onTelemetryShutdown, setRedMetrics } from './telemetry-handle';
 
 const env = process.env;
 const exportsOverOtlp = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 env.OTEL_METRICS_EXPORTER ??= 'none';
 if (!exportsOverOtlp) env.OTEL_LOGS_EXPORTER ??= 'none';
+setRedMetrics(env.METRICS_ENABLED !== 'false');
 
 // Scrapes and health probes every few seconds would bury the traces a learner is looking for.
 const PLUMBING = /^\/(metrics|health\/(live|ready))(\?|$)/;
 const isPlumbing = (path: string | undefined) => PLUMBING.test(path ?? '');
 
+// The names OTEL_NODE_DISABLED_INSTRUMENTATIONS takes, as for the auto-instrumentations package.
+const INSTRUMENTATIONS = {
+  http: () =>
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req: IncomingMessage) => isPlumbing(req.url),
+      ignoreOutgoingRequestHook: (req: RequestOptions) => isPlumbing(req.path ?? undefined),
+    }),
+  undici: () => new UndiciInstrumentation({ ignoreRequestHook: (req) => isPlumbing(req.path) }),
+  // One span per middleware (body parser, metrics, access log...) on every request was the largest
+  // single cost of tracing (docs/benchmarks.md) and buries the route's own span; routers and
+  // handlers keep theirs.
+  express: () => new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
+  mysql2: () => new MySQL2Instrumentation(),
+  ioredis: () => new IORedisInstrumentation(),
+  amqplib: () => new AmqplibInstrumentation(),
+  winston: () => new WinstonInstrumentation(),
+};
+const disabled = new Set((env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? '').split(',').map((name) => name.trim()));
+
 if (env.OTEL_SDK_DISABLED !== 'true') {
   const sdk = new NodeSDK({
-    instrumentations: [
-      getNodeAutoInstrumentations({
-        '@opentelemetry/instrumentation-http': {
-          ignoreIncomingRequestHook: (req: IncomingMessage) => isPlumbing(req.url),
-          ignoreOutgoingRequestHook: (req: RequestOptions) => isPlumbing(req.path ?? undefined),
-        },
-        '@opentelemetry/instrumentation-undici': {
-          ignoreRequestHook: (req: { path: string }) => isPlumbing(req.path),
-        },
-      }),
-    ],
+    instrumentations: Object.entries(INSTRUMENTATIONS)
+      .filter(([name]) => !disabled.has(name))
+      .map(([, create]) => create()),
     // Without an exporter the SDK would install no tracer at all, and log lines would lose their
     // trace_id. Spans are still made (and correlate logs); they are just not sent anywhere.
     spanProcessors: exportsOverOtlp || env.OTEL_TRACES_EXPORTER ? undefined : [new NoopSpanProcessor()],

@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import { createLogger } from '../src/logger';
 import { createRegistry } from '../src/metrics';
 import { AppError } from '../src/errors';
@@ -25,6 +26,14 @@ async function start(dependencyUp: { value: boolean }) {
   });
   app.get('/boom', () => {
     throw new Error('secret internal detail');
+  });
+  // A database that is not there: mysql2's own connection error, as a service sees it in an outage.
+  const nowhere = mysql.createPool({ uri: 'mysql://nobody@127.0.0.1:1/none', connectionLimit: 1 });
+  app.get('/db', async (_req, res) => {
+    res.json(await nowhere.query('SELECT 1'));
+  });
+  app.get('/lost/:code', (req) => {
+    throw Object.assign(new Error(`connection failed: ${req.params.code}`), { code: req.params.code });
   });
   app.get('/slow', async (_req, res) => {
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -75,6 +84,17 @@ describe('a service built on the kit', () => {
     expect(await boom.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
   });
 
+  it('answers 503 UNAVAILABLE, not 500, when a dependency cannot be reached', async () => {
+    const refused = await fetch(`${base}/db`);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'a dependency is unavailable' } });
+    for (const code of ['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'ETIMEDOUT', 'POOL_CLOSED']) {
+      expect([code, (await fetch(`${base}/lost/${code}`)).status]).toEqual([code, 503]);
+    }
+    // A code that is not about reaching anything stays an internal error.
+    expect((await fetch(`${base}/lost/ER_PARSE_ERROR`)).status).toBe(500);
+  });
+
   it('counts requests under the route template, not the raw path', async () => {
     await fetch(`${base}/things/12345`);
     const text = await (await fetch(`${base}/metrics`)).text();
@@ -100,5 +120,25 @@ describe('graceful shutdown', () => {
     await running.stop();
     expect(await (await inFlight).json()).toEqual({ done: true });
     await expect(fetch(`${base}/health/live`)).rejects.toThrow();
+  });
+});
+
+describe('RED metrics switched off', () => {
+  it('serves requests without recording them, while the default is to record', async () => {
+    const counts: Record<string, boolean> = {};
+    for (const metrics of [false, undefined]) {
+      const registry = createRegistry('kit-test', '0.0.1');
+      const app = createServiceApp({ log, registry, metrics });
+      app.get('/things', (_req, res) => {
+        res.json({ ok: true });
+      });
+      const running = await serve(finishApp(app, log), { port: 0, host: '127.0.0.1', log, handleSignals: false });
+      const reply = await fetch(`http://127.0.0.1:${running.port}/things`);
+      await running.stop();
+      expect(reply.status).toBe(200);
+      const exposition = await registry.metrics();
+      counts[String(metrics)] = exposition.includes('http_server_request_duration_seconds_count{');
+    }
+    expect(counts).toEqual({ false: false, undefined: true });
   });
 });

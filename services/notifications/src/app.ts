@@ -1,10 +1,19 @@
-import { createServiceApp, finishApp, parse, type Amqp, type Logger, type Pool, type Registry } from '@shopnow/kit';
+import {
+  createServiceApp,
+  finishApp,
+  parse,
+  type Amqp,
+  type FaultWiring,
+  type Logger,
+  type Pool,
+  type Registry,
+} from '@shopnow/kit';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { listNotifications } from './db';
 import { toNotification } from './notifications';
 
-export interface AppDeps {
+export interface AppDeps extends FaultWiring {
   log: Logger;
   registry: Registry;
   pool: Pool;
@@ -13,7 +22,7 @@ export interface AppDeps {
 
 const listQuery = z.object({ orderId: z.uuid() }).strict();
 
-export function createApp({ log, registry, pool, amqp }: AppDeps): Express {
+export function createApp({ log, registry, pool, amqp, ...wiring }: AppDeps): Express {
   const app = createServiceApp({
     log,
     registry,
@@ -23,6 +32,7 @@ export function createApp({ log, registry, pool, amqp }: AppDeps): Express {
         if (!amqp.isConnected()) throw new Error('not connected');
       },
     },
+    ...wiring,
   });
 
   app.get('/notifications', async (req, res) => {

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import {
   commonEnv,
+  createFaults,
   createLogger,
   createPool,
   createRegistry,
@@ -31,21 +32,25 @@ async function main() {
   const log = createLogger('notifications', config.LOG_LEVEL);
   const registry = createRegistry('notifications', config.SERVICE_VERSION);
   await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
+  const faults = createFaults('notifications');
   const pool = createPool(config.MYSQL_URL, {
     name: 'notifications',
     connectionLimit: config.MYSQL_POOL_SIZE,
     registry,
+    faults,
   });
   const amqp = consumeOrderPaid({
     url: config.AMQP_URL,
     exchange: config.EVENTS_EXCHANGE,
     queue: config.NOTIFICATIONS_QUEUE,
     prefetch: config.NOTIFICATIONS_PREFETCH,
+    faults,
     pool,
     registry,
     log,
   });
-  await serve(createApp({ log, registry, pool, amqp }), {
+  const release = { version: config.SERVICE_VERSION, defectShare: config.RELEASE_DEFECT_SHARE };
+  await serve(createApp({ log, registry, pool, amqp, faults, labToken: config.LAB_TOKEN, release }), {
     port: config.PORT,
     host: config.HOST,
     log,

@@ -6,6 +6,7 @@ import {
   PoisonMessageError,
   prom,
   type Amqp,
+  type Faults,
   type Handler,
   type Logger,
   type Pool,
@@ -90,13 +91,14 @@ export function orderPaidHandler({ pool, registry, log }: ConsumerDeps): Handler
  * order.paid whatever other consumers do, and nothing else.
  */
 export function consumeOrderPaid(
-  options: ConsumerDeps & { url: string; exchange: string; queue: string; prefetch: number },
+  options: ConsumerDeps & { url: string; exchange: string; queue: string; prefetch: number; faults?: Faults },
 ): Amqp {
-  const { url, exchange, queue, prefetch, log, registry } = options;
+  const { url, exchange, queue, prefetch, log, registry, faults } = options;
   const amqp = createAmqp({
     url,
     log,
     registry,
+    faults,
     watchQueues: [queue, `${queue}.dlq`],
     topology: (channel) => declareQueue(channel, { exchange, queue, routingKeys: [ORDER_PAID] }),
   });

@@ -1,9 +1,9 @@
-import { createServiceApp, finishApp, notFound, parse, requireCaller } from '@shopnow/kit';
+import { createServiceApp, finishApp, notFound, parse, requireCaller, type FaultWiring } from '@shopnow/kit';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { createOrders, type OrdersDeps } from './orders';
 
-export type AppDeps = OrdersDeps;
+export type AppDeps = OrdersDeps & FaultWiring;
 
 const keyHeader = z.object({
   'idempotency-key': z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, 'must be 8 to 128 characters from A-Z a-z 0-9 _ -'),
@@ -37,10 +37,17 @@ const pageQuery = z
   .strict();
 
 export function createApp(deps: AppDeps): Express {
-  const { log, registry, pool } = deps;
+  const { log, registry, pool, faults, labToken, release } = deps;
   // Ready means MySQL answers. Catalog, payments and RabbitMQ are left out on purpose: the outbox
   // keeps taking orders while RabbitMQ is away, and one slow neighbour must not unplug us.
-  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') } });
+  const app = createServiceApp({
+    log,
+    registry,
+    checks: { mysql: () => pool.query('SELECT 1') },
+    faults,
+    labToken,
+    release,
+  });
   const orders = createOrders(deps);
 
   app.post('/orders', async (req, res) => {

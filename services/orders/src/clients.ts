@@ -1,4 +1,4 @@
-import { AppError, callService, unavailable } from '@shopnow/kit';
+import { AppError, callService, unavailable, type Faults } from '@shopnow/kit';
 import { z } from 'zod';
 
 // The synchronous half of a checkout: two HTTP calls, each with a deadline. callService turns an
@@ -11,6 +11,16 @@ const paymentAnswer = z.object({
 
 export type Payment = z.infer<typeof paymentAnswer>['payment'];
 
+/** Where nothing listens: port 1 on loopback refuses every connection. */
+const WRONG_ADDRESS = 'http://127.0.0.1:1';
+
+/** The base URL a dependency is called at. */
+function addressOf(dependency: 'catalog' | 'payments', configured: string, faults?: Faults): string {
+  // FAULT(dependency-unreachable): a bad config push points the client at a wrong address.
+  if (faults?.active('dependency-unreachable')?.dependency === dependency) return WRONG_ADDRESS;
+  return configured;
+}
+
 /** A dependency that answers 5xx is down for us too; any other surprise is a broken contract. */
 function dependencyFailed(dependency: string, status: number): AppError {
   if (status >= 500) return unavailable(dependency);
@@ -18,8 +28,15 @@ function dependencyFailed(dependency: string, status: number): AppError {
 }
 
 /** The current price of a product; an id the catalog does not know is the client's mistake (422). */
-export async function fetchPrice(catalogUrl: string, productId: number, timeoutMs: number): Promise<number> {
-  const answer = await callService('catalog', `${catalogUrl}/products/${productId}`, { timeoutMs });
+export async function fetchPrice(
+  catalogUrl: string,
+  productId: number,
+  timeoutMs: number,
+  faults?: Faults,
+): Promise<number> {
+  const answer = await callService('catalog', `${addressOf('catalog', catalogUrl, faults)}/products/${productId}`, {
+    timeoutMs,
+  });
   if (answer.status === 404) {
     throw new AppError(422, 'UNKNOWN_PRODUCT', `product ${productId} does not exist`, { productId });
   }
@@ -33,8 +50,9 @@ export async function chargeOrder(
   paymentsUrl: string,
   charge: { orderId: string; amountCents: number; currency: string },
   timeoutMs: number,
+  faults?: Faults,
 ): Promise<Payment> {
-  const answer = await callService('payments', `${paymentsUrl}/payments`, {
+  const answer = await callService('payments', `${addressOf('payments', paymentsUrl, faults)}/payments`, {
     method: 'POST',
     headers: { 'idempotency-key': charge.orderId },
     body: charge,

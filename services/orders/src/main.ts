@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
   commonEnv,
   createAmqp,
+  createFaults,
   createLogger,
   createPool,
   createRegistry,
@@ -41,9 +42,10 @@ async function main() {
   const log = createLogger('orders', env.LOG_LEVEL);
   const registry = createRegistry('orders', env.SERVICE_VERSION);
 
+  const faults = createFaults('orders');
   await migrate(env.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const pool = useReadCommitted(
-    createPool(env.MYSQL_URL, { name: 'orders', connectionLimit: env.DB_POOL_SIZE, registry }),
+    createPool(env.MYSQL_URL, { name: 'orders', connectionLimit: env.DB_POOL_SIZE, registry, faults }),
   );
   if (env.SEED_ORDERS > 0) await seedOrders(pool, env.SEED_ORDERS, log);
 
@@ -52,6 +54,7 @@ async function main() {
     url: env.AMQP_URL,
     log,
     registry,
+    faults,
     topology: async (channel) => {
       await channel.assertExchange(env.EVENTS_EXCHANGE, 'topic', { durable: true });
     },
@@ -63,6 +66,7 @@ async function main() {
     log,
     registry,
     pollMs: env.OUTBOX_POLL_MS,
+    faults,
   });
 
   const app = createApp({
@@ -73,6 +77,9 @@ async function main() {
     paymentsUrl: env.PAYMENTS_URL,
     catalogTimeoutMs: env.CATALOG_TIMEOUT_MS,
     paymentsTimeoutMs: env.PAYMENTS_TIMEOUT_MS,
+    faults,
+    labToken: env.LAB_TOKEN,
+    release: { version: env.SERVICE_VERSION, defectShare: env.RELEASE_DEFECT_SHARE },
   });
   relay.start();
   await serve(app, {

@@ -11,6 +11,7 @@ import {
   traceExemplar,
   withTransaction,
   type Caller,
+  type Faults,
   type Logger,
   type OrderEvent,
   type Pool,
@@ -43,6 +44,7 @@ export interface OrdersDeps {
   paymentsUrl: string;
   catalogTimeoutMs: number;
   paymentsTimeoutMs: number;
+  faults?: Faults;
 }
 
 const CURRENCY = 'EUR';
@@ -101,7 +103,7 @@ export function createOrders(deps: OrdersDeps) {
       lines.map(async (line) => ({
         orderId,
         ...line,
-        priceCents: await fetchPrice(deps.catalogUrl, line.productId, deps.catalogTimeoutMs),
+        priceCents: await fetchPrice(deps.catalogUrl, line.productId, deps.catalogTimeoutMs, deps.faults),
       })),
     );
     const stored = await withTransaction(pool, async (conn) => {
@@ -158,7 +160,12 @@ export function createOrders(deps: OrdersDeps) {
         order.totalCents === null ? await priceOnce(order.id, lines) : await db.findLines(pool, [order.id]);
       const totalCents = totalOf(priced);
       const charge = { orderId: order.id, amountCents: totalCents, currency: CURRENCY };
-      await settle(order, priced, totalCents, await chargeOrder(deps.paymentsUrl, charge, deps.paymentsTimeoutMs));
+      await settle(
+        order,
+        priced,
+        totalCents,
+        await chargeOrder(deps.paymentsUrl, charge, deps.paymentsTimeoutMs, deps.faults),
+      );
       const result = await load(order.id);
       outcome = result.status;
       if (result.status === 'declined') {

@@ -5,6 +5,7 @@ import {
   prom,
   withTransaction,
   type Amqp,
+  type Faults,
   type Logger,
   type Pool,
   type Registry,
@@ -19,6 +20,7 @@ export interface RelayDeps {
   registry: Registry;
   pollMs: number;
   batchSize?: number;
+  faults?: Faults;
 }
 
 export interface OutboxRelay {
@@ -71,6 +73,7 @@ export function createOutboxRelay({
   registry,
   pollMs,
   batchSize = 100,
+  faults,
 }: RelayDeps): OutboxRelay {
   const published = new prom.Counter({
     name: 'outbox_published_messages_total',
@@ -83,7 +86,10 @@ export function createOutboxRelay({
   // Each event is published inside the trace context stored with it: the publish span, and the
   // consumers after it, join the checkout's trace instead of starting one of their own.
   function publish(row: db.OutboxRow): Promise<void> {
-    const checkout = propagation.extract(ROOT_CONTEXT, row.traceContext);
+    // FAULT(broken-propagation): the stored context is dropped, so every publish starts a trace of its own.
+    const checkout = faults?.active('broken-propagation')
+      ? ROOT_CONTEXT
+      : propagation.extract(ROOT_CONTEXT, row.traceContext);
     return context.with(checkout, () =>
       amqp.publish(exchange, row.eventType, row.payload, {
         messageId: row.id,

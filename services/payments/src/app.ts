@@ -1,10 +1,19 @@
-import { createServiceApp, finishApp, notFound, parse, type Logger, type Pool, type Registry } from '@shopnow/kit';
+import {
+  createServiceApp,
+  finishApp,
+  notFound,
+  parse,
+  type FaultWiring,
+  type Logger,
+  type Pool,
+  type Registry,
+} from '@shopnow/kit';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { createPayments } from './payments';
 import { createProvider, type ProviderSettings } from './provider';
 
-export interface Deps {
+export interface Deps extends FaultWiring {
   log: Logger;
   registry: Registry;
   pool: Pool;
@@ -26,9 +35,9 @@ const chargeBody = z.strictObject({
 
 const paymentParams = z.strictObject({ id: z.uuid().toLowerCase() });
 
-export function createApp({ log, registry, pool, provider }: Deps): Express {
-  const payments = createPayments({ pool, provider: createProvider(provider, registry), registry, log });
-  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') } });
+export function createApp({ log, registry, pool, provider, ...wiring }: Deps): Express {
+  const payments = createPayments({ pool, provider: createProvider(provider, registry, wiring.faults), registry, log });
+  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') }, ...wiring });
 
   app.post('/payments', async (req, res) => {
     const key = parse(idempotencyKey, req.get('idempotency-key'), 'header Idempotency-Key');

@@ -1,7 +1,7 @@
 // payments owns the `payments` schema and talks to MySQL and a simulated card provider. It teaches
 // idempotency keys (a retried charge is replayed, never charged twice), timeouts and failure
 // handling around a slow or declining dependency.
-import { createLogger, createPool, createRegistry, loadConfig, migrate, serve } from '@shopnow/kit';
+import { createFaults, createLogger, createPool, createRegistry, loadConfig, migrate, serve } from '@shopnow/kit';
 import path from 'node:path';
 import { createApp } from './app';
 import { paymentsEnv } from './config';
@@ -13,15 +13,20 @@ async function main(): Promise<void> {
   log.level = config.LOG_LEVEL;
   const registry = createRegistry('payments', config.SERVICE_VERSION);
   await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
+  const faults = createFaults('payments');
   const pool = createPool(config.MYSQL_URL, {
     name: 'payments',
     connectionLimit: config.MYSQL_CONNECTION_LIMIT,
     registry,
+    faults,
   });
   const app = createApp({
     log,
     registry,
     pool,
+    faults,
+    labToken: config.LAB_TOKEN,
+    release: { version: config.SERVICE_VERSION, defectShare: config.RELEASE_DEFECT_SHARE },
     provider: { latencyMs: config.PROVIDER_LATENCY_MS, declineRate: config.PROVIDER_DECLINE_RATE },
   });
   await serve(app, {

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS, prom, type Registry } from '@shopnow/kit';
+import { LATENCY_BUCKETS, prom, type Faults, type Registry } from '@shopnow/kit';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -21,7 +21,7 @@ export interface Provider {
 
 const tracer = trace.getTracer('payments');
 
-export function createProvider(settings: ProviderSettings, registry: Registry): Provider {
+export function createProvider(settings: ProviderSettings, registry: Registry, faults?: Faults): Provider {
   const duration = new prom.Histogram({
     name: 'payment_provider_request_duration_seconds',
     help: 'Time the payment provider took to answer a charge, by outcome.',
@@ -36,7 +36,9 @@ export function createProvider(settings: ProviderSettings, registry: Registry): 
       return tracer.startActiveSpan('payment_provider charge', { kind: SpanKind.CLIENT }, async (span) => {
         const end = duration.startTimer();
         span.setAttributes({ 'payment.amount_cents': amountCents, 'payment.currency': currency });
-        await sleep(settings.latencyMs * (0.5 + Math.random()));
+        // FAULT(slow-provider): the provider's mean latency becomes the fault's ms.
+        const latencyMs = faults?.active('slow-provider')?.ms ?? settings.latencyMs;
+        await sleep(latencyMs * (0.5 + Math.random()));
         const result: ChargeResult =
           Math.random() < settings.declineRate
             ? { outcome: 'declined', declineReason: 'card_declined' }

@@ -121,7 +121,7 @@ const JOURNEYS = {
     const lines = new Set([chosen]);
     for (let extra = int(0, 2); extra > 0; extra--) lines.add(pick(ids));
     const items = [...lines].map((productId) => ({ productId, quantity: int(1, 2) }));
-    post(
+    const placed = post(
       '/api/orders',
       { items },
       {
@@ -131,6 +131,9 @@ const JOURNEYS = {
         responseCallback: http.expectedStatuses({ min: 200, max: 499 }),
       },
     );
+    if (!ok(placed)) return;
+    think(profile);
+    get('/api/orders?page=1&pageSize=10', params('checkout', '/api/orders', auth));
   },
   'noisy-client'(lab) {
     const key = { 'x-api-key': lab.journeys['noisy-client'].apiKey };

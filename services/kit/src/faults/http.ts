@@ -4,6 +4,12 @@ import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Faults } from './engine';
 
+/** A build of a service: 2.x releases carry a defect that fails `defectShare` of their requests. */
+export interface Release {
+  version: string;
+  defectShare: number;
+}
+
 /** Buffers kept alive by the memory-leak fault; emptied when the fault is cleared. */
 const leaked: Buffer[] = [];
 
@@ -19,7 +25,9 @@ function burnCpu(ms: number): void {
  * The request-level faults any service can show, applied before its handlers and after the RED
  * middleware, so their effect lands in the service's own metrics, logs and traces.
  */
-export function requestFaults(faults: Faults, log: Logger): RequestHandler {
+export function requestFaults(faults: Faults, log: Logger, release?: Release): RequestHandler {
+  // A property of the build, not switched at runtime: the lab deploys 2.0.0 to one instance.
+  const defectShare = release?.version.startsWith('2.') ? release.defectShare : 0;
   faults.onChange((name, options) => {
     if (name === 'memory-leak' && !options) leaked.length = 0;
   });
@@ -49,6 +57,9 @@ export function requestFaults(faults: Faults, log: Logger): RequestHandler {
     // FAULT(latency): the handler is slow for a share of requests.
     const latency = faults.hits('latency', req.path);
     if (latency) await new Promise((resolve) => setTimeout(resolve, latency.ms));
+
+    // FAULT(bad-release): release 2.x fails a share of its requests, on this instance only.
+    if (defectShare > 0 && Math.random() < defectShare) throw new AppError(500, 'INTERNAL', 'internal error');
 
     // FAULT(errors): a broken code path answers 5xx for a share of requests.
     const errors = faults.hits('errors', req.path);

@@ -1,0 +1,146 @@
+import { UsageError } from '../errors';
+import {
+  activeFaults,
+  checkFault,
+  clearFaults,
+  injectFault,
+  labFaultContext,
+  listFaults,
+  resetLab,
+  type ActiveEntry,
+  type Cleared,
+  type FaultInfo,
+  type Injected,
+  type ResetResult,
+} from '../faults';
+import type { Progress, Report } from '../output';
+import type { LabPaths } from '../paths';
+
+/** `--set key=value`, repeatable; numbers and booleans are read as such, anything else stays text. */
+export function parseSetting(pair: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const match = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(pair);
+  if (!match) throw new UsageError(`--set expects key=value, not "${pair}"`);
+  const [, key, text] = match;
+  const value = text === 'true' ? true : text === 'false' ? false : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  return { ...previous, [key]: value };
+}
+
+const optionsText = (options: Record<string, unknown>) =>
+  Object.entries(options)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ') || '-';
+
+export function faultList(): Report<{ faults: FaultInfo[] }> {
+  const faults = listFaults();
+  // `ms=500 pathPrefix share=1`: an option without a default is named alone.
+  const defaults = (fault: FaultInfo) =>
+    Object.entries(fault.options)
+      .map(([key, schema]) => (schema.default === undefined ? key : `${key}=${JSON.stringify(schema.default)}`))
+      .join(' ') || '-';
+  return {
+    data: { faults },
+    ok: true,
+    sections: [
+      {
+        table: {
+          head: ['FAULT', 'WHERE', 'SERVICES', 'OPTIONS (defaults)', 'WHAT IT DOES'],
+          rows: faults.map((f) => [
+            f.name,
+            f.where,
+            f.services === 'any' ? 'any' : f.services.join(','),
+            defaults(f),
+            f.description,
+          ]),
+        },
+      },
+      { lines: ['Inject one with `lab fault inject <name> [--service S] [--instance I] [--set key=value ...]`.'] },
+    ],
+  };
+}
+
+export async function faultInject(
+  paths: LabPaths,
+  name: string,
+  options: { service?: string; instance?: string; set: Record<string, unknown> },
+  progress: Progress,
+): Promise<Report<Injected>> {
+  checkFault(name, options.set); // before anything is read or sent
+  const ctx = labFaultContext(paths);
+  if (name === 'bad-release') progress('restarting one instance as release 2.0.0 (this takes a few seconds)');
+  const injected = await injectFault(ctx, {
+    name,
+    service: options.service,
+    instance: options.instance,
+    options: options.set,
+  });
+  const where = injected.instances.length ? ` on ${injected.instances.join(', ')}` : '';
+  return {
+    data: injected,
+    ok: true,
+    sections: [{ lines: [`${injected.name} injected${where} (${optionsText(injected.options)}).`] }],
+  };
+}
+
+function activeTable(faults: ActiveEntry[]) {
+  return {
+    table: {
+      head: ['FAULT', 'WHERE', 'INSTANCE', 'OPTIONS', 'SINCE'],
+      rows: faults.map((f) => [
+        { text: f.name, tone: 'bad' as const },
+        f.where,
+        f.instance ?? '-',
+        optionsText(f.options),
+        f.since,
+      ]),
+    },
+  };
+}
+
+const unreachableLines = (names: string[]) =>
+  names.length ? [`Did not answer (a restarted instance has no faults): ${names.join(', ')}`] : [];
+
+export async function faultClear(
+  paths: LabPaths,
+  name: string | undefined,
+  options: { instance?: string },
+): Promise<Report<Cleared>> {
+  const result = await clearFaults(labFaultContext(paths), { name, instance: options.instance });
+  return {
+    data: result,
+    ok: true,
+    sections: [
+      result.cleared.length
+        ? { title: 'Cleared', ...activeTable(result.cleared) }
+        : { lines: ['No such fault was active.'] },
+      { lines: unreachableLines(result.unreachable) },
+    ],
+  };
+}
+
+export async function faultsActive(paths: LabPaths): Promise<Report<{ faults: ActiveEntry[]; unreachable: string[] }>> {
+  const result = await activeFaults(labFaultContext(paths));
+  return {
+    data: result,
+    ok: result.unreachable.length === 0,
+    sections: [
+      result.faults.length ? activeTable(result.faults) : { lines: ['No fault is active.'] },
+      { lines: unreachableLines(result.unreachable) },
+    ],
+  };
+}
+
+export async function reset(paths: LabPaths, progress: Progress): Promise<Report<ResetResult>> {
+  progress('clearing every fault, restoring the index, releases, traffic and dead-letter queues');
+  const result = await resetLab(labFaultContext(paths));
+  const purged = Object.entries(result.purged).map(([queue, n]) => `${queue}: ${n} purged`);
+  return {
+    data: result,
+    ok: true,
+    sections: [
+      ...(result.cleared.length ? [{ title: 'Cleared', ...activeTable(result.cleared) }] : []),
+      {
+        lines: [...purged, ...unreachableLines(result.unreachable), 'The lab is reset and every component is healthy.'],
+      },
+    ],
+  };
+}

@@ -1,0 +1,56 @@
+import { Redis } from '@shopnow/kit';
+import { readEnv } from '../env-file';
+import { LabError, UsageError } from '../errors';
+import { currentMode } from '../mode';
+import type { Report } from '../output';
+import type { LabPaths } from '../paths';
+
+export interface RedisResult {
+  command: string[];
+  reply: unknown;
+}
+
+// They never answer with one reply: they stream until the connection closes.
+const STREAMING = new Set(['monitor', 'subscribe', 'psubscribe', 'ssubscribe']);
+
+/** The Redis the lab's services use: the Docker stack publishes it with a password, lite mode reads REDIS_URL. */
+function redisUrl(paths: LabPaths): string {
+  const env = readEnv(paths.envFile);
+  if (currentMode(paths) === 'docker') return `redis://:${encodeURIComponent(env.REDIS_PASSWORD ?? '')}@127.0.0.1:6379`;
+  return env.REDIS_URL || 'redis://127.0.0.1:6379';
+}
+
+/**
+ * Runs one Redis command on the lab's Redis, as `redis-cli` would: what is cached (SCAN, TTL,
+ * DBSIZE) and what Redis was asked (INFO commandstats) are how a cache is debugged.
+ */
+export async function runRedis(paths: LabPaths, command: string[]): Promise<RedisResult> {
+  const [name, ...args] = command;
+  if (STREAMING.has(name.toLowerCase()))
+    throw new UsageError(`${name} streams without end; run one command that answers once`);
+  const redis = new Redis(redisUrl(paths), { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3_000 });
+  try {
+    await redis.connect().catch((err: Error) => {
+      throw new LabError(`Redis did not answer (${err.message}): is the lab up?`);
+    });
+    const reply = await redis.call(name, ...args).catch((err: Error) => {
+      throw new LabError(`Redis: ${err.message}`);
+    });
+    return { command, reply };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A reply as lines: strings as they are (INFO is many lines), arrays one element a line. */
+function linesOf(reply: unknown): string[] {
+  if (reply === null) return ['(nil)'];
+  if (Array.isArray(reply))
+    return reply.length ? reply.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))) : ['(empty)'];
+  return String(reply).split(/\r?\n/).filter(Boolean);
+}
+
+export async function redisCommand(paths: LabPaths, command: string[]): Promise<Report<RedisResult>> {
+  const result = await runRedis(paths, command);
+  return { data: result, ok: true, sections: [{ lines: linesOf(result.reply) }] };
+}

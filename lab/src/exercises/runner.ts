@@ -1,0 +1,299 @@
+import path from 'node:path';
+import { LabError, UsageError } from '../errors';
+import { labFaultContext, resetLab, type FaultContext } from '../faults';
+import { postJson } from '../http';
+import { currentMode } from '../mode';
+import type { Progress } from '../output';
+import type { LabPaths } from '../paths';
+import { endpoint, nativeComponents } from '../runtime/stack';
+import { runModeOf, type ExerciseDefinition } from './api';
+import { answersFile, findExercise, hintSections, loadExercises, solutionText, type Exercise } from './catalog';
+import { exerciseContext } from './context';
+import { gradeDiagnosis, gradeEvidence, gradeFix, normalised, type CheckItem } from './grader';
+import { randomSeed, seededRng } from './rng';
+import { checkSettings, type CheckSettings } from './settings';
+import { gatewayShop } from './shop';
+import {
+  hashAnswer,
+  newSalt,
+  readState,
+  secondsBetween,
+  updateState,
+  type Attempt,
+  type ExerciseRecord,
+} from './state';
+import { jaegerTraceLookup, logTraceLookup } from './traces';
+
+/** What every exercise command needs: where the lab is, its exercises, how to check, where to say progress. */
+export interface Runtime {
+  paths: LabPaths;
+  stateFile: string;
+  exercises: Exercise[];
+  settings: CheckSettings;
+  progress: Progress;
+  /** The fault control plane of this lab, and its reset (the tests of the runner itself pass stand-ins). */
+  faults: () => FaultContext;
+  reset: (faults: FaultContext) => Promise<unknown>;
+}
+
+export function labRuntime(paths: LabPaths, progress: Progress, env: NodeJS.ProcessEnv = process.env): Runtime {
+  let loaded: Exercise[] | undefined;
+  return {
+    paths,
+    stateFile: exercisesStateFile(paths),
+    // Loaded on first use: `lab reset` must work even before the exercises are built.
+    get exercises() {
+      return (loaded ??= loadExercises());
+    },
+    settings: checkSettings(env),
+    progress,
+    faults: () => labFaultContext(paths, env),
+    reset: resetLab,
+  };
+}
+
+export const exercisesStateFile = (paths: LabPaths) => path.join(paths.state, 'exercises.json');
+
+export type Status = 'not started' | 'in progress' | 'passed';
+
+function statusOf(record: ExerciseRecord | undefined): Status {
+  if (record?.attempt?.passedAt || (record?.passes && !record.attempt)) return 'passed';
+  return record?.attempt ? 'in progress' : 'not started';
+}
+
+export function listExercises(rt: Runtime) {
+  const state = readState(rt.stateFile);
+  return rt.exercises.map(({ definition: d }) => ({
+    id: d.id,
+    title: d.title,
+    topics: d.topics,
+    signals: d.signals,
+    modes: d.modes,
+    status: statusOf(state.exercises[d.id]),
+  }));
+}
+
+/** The attempt under way for an exercise, or a usage error saying to start it. */
+function attemptOf(rt: Runtime, name: string): { exercise: Exercise; attempt: Attempt } {
+  const exercise = findExercise(rt.exercises, name);
+  const attempt = readState(rt.stateFile).exercises[exercise.definition.id]?.attempt;
+  if (!attempt)
+    throw new UsageError(`exercise ${exercise.definition.id} is not started: lab start ${exercise.definition.id}`);
+  return { exercise, attempt };
+}
+
+function checkedAnswers(definition: ExerciseDefinition, values: Record<string, string>): Record<string, string> {
+  const keys = Object.keys(definition.answers);
+  for (const [key, value] of Object.entries(values)) {
+    const spec = definition.answers[key];
+    if (!spec)
+      throw new UsageError(
+        `exercise ${definition.id} has no answer "${key}"; it asks for: ${keys.map((k) => `${k} (${definition.answers[k].prompt})`).join('; ')}`,
+      );
+    if (spec.pattern && !spec.pattern.test(normalised(definition, key, value)))
+      throw new UsageError(`${key}=${value} is not in the expected form (${spec.prompt}), e.g. ${key}=${spec.example}`);
+  }
+  return values;
+}
+
+/** `key=value` pairs from the command line. */
+export function parseAnswers(pairs: string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const pair of pairs) {
+    const match = /^([a-z][a-z0-9-]*)=(.+)$/.exec(pair);
+    if (!match) throw new UsageError(`answers are key=value, not "${pair}"`);
+    values[match[1]] = match[2];
+  }
+  return values;
+}
+
+export function submitAnswers(rt: Runtime, name: string, values: Record<string, string>) {
+  const { exercise } = attemptOf(rt, name);
+  const { definition } = exercise;
+  checkedAnswers(definition, values);
+  return updateState(rt.stateFile, (state) => {
+    const attempt = state.exercises[definition.id].attempt as Attempt;
+    Object.assign(attempt.answers, values);
+    const missing = Object.keys(definition.answers).filter((key) => attempt.answers[key] === undefined);
+    return { id: definition.id, answers: { ...attempt.answers }, missing };
+  });
+}
+
+export interface Started {
+  id: string;
+  title: string;
+  seed: number;
+  facts: Record<string, string>;
+  folder: string;
+}
+
+/**
+ * Resets the lab (every fault, and the previous exercise), makes sure traffic flows, runs the
+ * exercise's setup with a seeded random source and keeps the truth as salted hashes.
+ * Answers the target too, for the tests' scripted solution; the command prints only `Started`.
+ */
+export async function startExercise(
+  rt: Runtime,
+  name: string,
+  options: { seed?: number } = {},
+): Promise<{ started: Started; target: object }> {
+  const exercise = findExercise(rt.exercises, name);
+  const { definition } = exercise;
+  const mode = currentMode(rt.paths);
+  if (!definition.modes.includes(runModeOf(mode)))
+    throw new LabError(
+      `exercise ${definition.id} needs the ${definition.modes.join(' or ')} mode; this lab runs ${mode}`,
+    );
+  const faults = rt.faults();
+  rt.progress('resetting the lab: every fault cleared, every component healthy');
+  await rt.reset(faults);
+  updateState(rt.stateFile, (state) => {
+    for (const record of Object.values(state.exercises)) delete record.attempt;
+    delete state.current;
+  });
+  if (faults.trafficUrl) await postJson(`${faults.trafficUrl}/control`, { running: true });
+  const seed = options.seed ?? randomSeed();
+  rt.progress(`setting up exercise ${definition.id} (seed ${seed})`);
+  const ctx = exerciseContext({
+    mode: runModeOf(mode),
+    paths: rt.paths,
+    faults,
+    shop: gatewayShop(endpoint(mode, rt.paths, 'gateway').url),
+    progress: rt.progress,
+    answer: async (values) => void submitAnswers(rt, definition.id, values),
+  });
+  const target = await definition.setup(ctx, seededRng(seed));
+  const salt = newSalt();
+  const truth: Record<string, string[]> = {};
+  for (const [key, spec] of Object.entries(definition.answers)) {
+    if (!spec.expected) continue;
+    const accepted = ([] as string[]).concat(spec.expected(target));
+    truth[key] = accepted.map((value) => hashAnswer(salt, key, normalised(definition, key, value)));
+  }
+  const facts = definition.facts?.(target) ?? {};
+  updateState(rt.stateFile, (state) => {
+    const record = (state.exercises[definition.id] ??= { starts: 0, passes: 0 });
+    record.starts += 1;
+    record.attempt = { startedAt: new Date().toISOString(), salt, truth, facts, answers: {}, hintsShown: 0, checks: 0 };
+    state.current = definition.id;
+  });
+  return { started: { id: definition.id, title: definition.title, seed, facts, folder: exercise.folder }, target };
+}
+
+/** The solve() of a definition, with the context a start gives it (tests drive the reference solution with it). */
+export async function solveExercise(rt: Runtime, name: string, target: object) {
+  const { exercise } = attemptOf(rt, name);
+  const mode = currentMode(rt.paths);
+  const ctx = exerciseContext({
+    mode: runModeOf(mode),
+    paths: rt.paths,
+    faults: rt.faults(),
+    shop: gatewayShop(endpoint(mode, rt.paths, 'gateway').url),
+    progress: rt.progress,
+    answer: async (values) => void submitAnswers(rt, exercise.definition.id, values),
+  });
+  await exercise.definition.solve(ctx, target);
+}
+
+export interface CheckResult {
+  passed: boolean;
+  items: CheckItem[];
+}
+
+export async function checkExercise(rt: Runtime, name: string): Promise<CheckResult> {
+  const { exercise, attempt } = attemptOf(rt, name);
+  const { definition } = exercise;
+  const fromFile = answersFile(exercise);
+  try {
+    checkedAnswers(definition, fromFile.values);
+  } catch (err) {
+    throw new UsageError(`${fromFile.file}: ${(err as Error).message}`);
+  }
+  const answers = { ...fromFile.values, ...attempt.answers };
+  const mode = currentMode(rt.paths);
+  const services = [
+    ...new Set(
+      nativeComponents(rt.paths)
+        .filter((c) => c.kind === 'service')
+        .map((c) => c.job),
+    ),
+  ];
+  const lookup =
+    mode === 'docker' ? jaegerTraceLookup(endpoint(mode, rt.paths, 'jaeger').url) : logTraceLookup(rt.paths, services);
+  const diagnosis = gradeDiagnosis(definition, attempt, answers);
+  const evidence = await gradeEvidence(definition, attempt, answers, lookup);
+  if (definition.fix?.length) rt.progress(`measuring the fix on Prometheus (up to ${rt.settings.timeoutMs / 1000} s)`);
+  const fix = await gradeFix(definition.fix ?? [], endpoint(mode, rt.paths, 'prometheus').url, rt.settings);
+  const items = [...diagnosis, ...evidence, ...fix];
+  const passed = items.every((item) => item.passed);
+  const now = new Date().toISOString();
+  updateState(rt.stateFile, (state) => {
+    const record = state.exercises[definition.id];
+    const current = record.attempt;
+    if (!current || current.startedAt !== attempt.startedAt) return; // restarted meanwhile
+    current.checks += 1;
+    if (!current.diagnosedAt && diagnosis.length && diagnosis.every((item) => item.passed)) {
+      current.diagnosedAt = now;
+      record.lastDiagnosisSeconds = secondsBetween(current.startedAt, now);
+    }
+    if (passed && !current.passedAt) {
+      current.passedAt = now;
+      record.passes += 1;
+      record.lastPassSeconds = secondsBetween(current.startedAt, now);
+      record.bestSeconds = Math.min(record.bestSeconds ?? Infinity, record.lastPassSeconds);
+    }
+  });
+  return { passed, items };
+}
+
+export function nextHint(rt: Runtime, name: string) {
+  const { exercise } = attemptOf(rt, name);
+  const sections = hintSections(exercise);
+  if (!sections.length) throw new LabError(`${exercise.folder}/hints.md has no "## Task N" section`);
+  return updateState(rt.stateFile, (state) => {
+    const attempt = state.exercises[exercise.definition.id].attempt as Attempt;
+    const index = Math.min(attempt.hintsShown, sections.length - 1);
+    attempt.hintsShown = Math.min(attempt.hintsShown + 1, sections.length);
+    return { id: exercise.definition.id, hint: index + 1, of: sections.length, text: sections[index] };
+  });
+}
+
+export function openSolution(rt: Runtime, name: string) {
+  const exercise = findExercise(rt.exercises, name);
+  const record = readState(rt.stateFile).exercises[exercise.definition.id];
+  if (!record?.passes)
+    throw new LabError(
+      `the solution of ${exercise.definition.id} opens after a pass: lab check ${exercise.definition.id}`,
+    );
+  return { id: exercise.definition.id, text: solutionText(exercise) };
+}
+
+/** Forgets the attempt under way (of one exercise, or the current one); passes and times are kept. */
+export function forgetAttempt(rt: Runtime, name?: string): string | undefined {
+  const id = name ? findExercise(rt.exercises, name).definition.id : undefined;
+  return updateState(rt.stateFile, (state) => {
+    const which = id ?? state.current;
+    if (!which) return undefined;
+    delete state.exercises[which]?.attempt;
+    if (state.current === which) delete state.current;
+    return which;
+  });
+}
+
+export function progressOf(rt: Runtime) {
+  const state = readState(rt.stateFile);
+  return rt.exercises.map(({ definition: d }) => {
+    const record = state.exercises[d.id];
+    return {
+      id: d.id,
+      title: d.title,
+      status: statusOf(record),
+      starts: record?.starts ?? 0,
+      passes: record?.passes ?? 0,
+      hintsShown: record?.attempt?.hintsShown ?? 0,
+      secondsToDiagnosis: record?.lastDiagnosisSeconds,
+      secondsToPass: record?.lastPassSeconds,
+      bestSeconds: record?.bestSeconds,
+    };
+  });
+}
