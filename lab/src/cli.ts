@@ -18,6 +18,7 @@ import {
 } from './commands/exercises';
 import { logs } from './commands/logs';
 import { restart } from './commands/restart';
+import { rollback } from './commands/rollback';
 import { redisCommand } from './commands/redis';
 import { sql } from './commands/sql';
 import { labRuntime } from './exercises/runner';
@@ -81,13 +82,13 @@ program
 
 program
   .command('logs')
-  .description("A service's JSON log lines from .lab/logs/ (lite mode), filtered")
-  .argument('<service>', 'a service (catalog: both replicas) or an instance (catalog-2)')
+  .description("The services' JSON log lines from .lab/logs/ (lite mode), filtered")
+  .argument('[service]', 'a service (catalog: both replicas) or an instance (catalog-2); all services if left out')
   .option('--trace <trace_id>', 'only the lines of this trace')
   .option('--grep <text>', 'only the lines containing this text')
   .option('--tail <n>', 'at most the last n lines', positiveInt, 200)
   .option('--json', 'print the lines as JSON')
-  .action((service: string, options: { trace?: string; grep?: string; tail: number; json?: boolean }) =>
+  .action((service: string | undefined, options: { trace?: string; grep?: string; tail: number; json?: boolean }) =>
     run(Boolean(options.json), () => logs(paths, service, options)),
   );
 
@@ -160,6 +161,15 @@ program
   .option('--json', 'print the result as JSON')
   .action((instance: string, options: { json?: boolean }) =>
     run(Boolean(options.json), () => restart(paths, instance, progress)),
+  );
+
+program
+  .command('rollback')
+  .description('Redeploy one instance as its planned release (lite mode): the way back from a bad canary')
+  .argument('<instance>', 'an instance: catalog-2, orders ...')
+  .option('--json', 'print the result as JSON')
+  .action((instance: string, options: { json?: boolean }) =>
+    run(Boolean(options.json), () => rollback(paths, instance, progress)),
   );
 
 program

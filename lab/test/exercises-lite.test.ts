@@ -126,9 +126,10 @@ describe('the exercises in lite mode', () => {
     expect((await lab(['answer', '01', `trace=${other.traceId}`, 'services=6'])).code).toBe(0);
     const stale = (await check('01')).result;
     expect(item(stale, 'diagnosis/trace')?.passed).toBe(false);
+    // Either failure is right: the other start's checkout may not have reached the consumers yet.
     expect(item(stale, 'evidence/trace')).toMatchObject({
       passed: false,
-      message: expect.stringContaining('never mention'),
+      message: expect.stringMatching(/never mention|shows nothing from/),
     });
     expect(item(stale, 'diagnosis/services')?.passed).toBe(true);
     expect((await lab(['answer', '01', 'colour=red'])).code).toBe(2);

@@ -14,6 +14,7 @@ import { parse } from 'yaml';
 import { labPaths, ROOT } from '../src/paths';
 import { alive, readPid, readPids } from '../src/runtime/processes';
 import { components } from '../src/topology';
+import { dashboardQueries, substituteVariables } from '../../test/observability/dashboards';
 
 const run = promisify(execFile);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-'));
@@ -155,4 +156,19 @@ describe('lite mode, end to end', () => {
     process.kill(pid, 'SIGCONT');
     paymentsPid = undefined;
   }, 200_000);
+
+  // After the page, so that the alert panels have a firing alert to show.
+  it('answers every dashboard query with data, under traffic', async () => {
+    requireUp();
+    // The collector's span metrics and its own exist only in the full stack (there is no collector here).
+    const fullStackOnly = /traces_span_metrics|otelcol_/;
+    const queries = dashboardQueries().filter((q) => q.language === 'promql' && !fullStackOnly.test(q.expr));
+    expect(queries.length).toBeGreaterThan(40);
+    const empty: string[] = [];
+    for (const q of queries) {
+      const result = await query(substituteVariables(q.expr));
+      if (result.length === 0) empty.push(`${q.dashboard} / ${q.panel}: ${q.expr}`);
+    }
+    expect(empty).toEqual([]);
+  }, 120_000);
 });

@@ -85,4 +85,21 @@ describe('lab logs', () => {
     expect(logs(paths, 'catalog-2', { tail: 10, grep: 'hit' }).data.lines).toHaveLength(1);
     expect(() => logs(paths, 'nosuch', { tail: 10 })).toThrow(/unknown service/);
   });
+
+  it('follows one trace across every service when no service is named', () => {
+    const line = (service: string, timestamp: string, trace_id: string) =>
+      JSON.stringify({ level: 'info', message: 'request completed', service, timestamp, trace_id });
+    fs.writeFileSync(
+      path.join(paths.logs, 'gateway.log'),
+      `${line('gateway', '2026-01-01T00:00:03Z', 'ccc')}
+`,
+    );
+    fs.writeFileSync(
+      path.join(paths.logs, 'orders.log'),
+      `${line('orders', '2026-01-01T00:00:04Z', 'ccc')}
+`,
+    );
+    const followed = logs(paths, undefined, { tail: 10, trace: 'ccc' }).data.lines.map((l) => l.instance);
+    expect(followed).toEqual(['gateway', 'orders']);
+  });
 });

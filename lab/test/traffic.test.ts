@@ -225,7 +225,7 @@ describe('traffic generator', () => {
     const starts = () => standIn.journeyRequests().map(journeyStartedBy).filter(Boolean);
     await until(() => starts().length >= 400, 20_000);
     gen.control({ running: false });
-    await until(() => gen.status().inFlight === 0);
+    await until(() => gen.status().inFlight === 0, 30_000);
 
     const observed = starts();
     const total = Object.values(weights).reduce((a, b) => a + b);

@@ -18,8 +18,15 @@ export interface LogsOptions {
   tail: number;
 }
 
-/** `catalog` means both replicas' files; an instance name (`catalog-2`) means that one. */
-function instancesOf(paths: LabPaths, service: string): string[] {
+/**
+ * `catalog` means both replicas' files; an instance name (`catalog-2`) means that one; no service
+ * means every service, which is how one request is followed across the shop (`--trace`).
+ */
+function instancesOf(paths: LabPaths, service: string | undefined): string[] {
+  if (service === undefined)
+    return nativeComponents(paths)
+      .filter((c) => c.kind === 'service')
+      .map((c) => c.name);
   const names = [
     ...nativeComponents(paths).map((c) => ({ name: c.name, job: c.job })),
     { name: 'supervisor', job: 'supervisor' },
@@ -56,7 +63,7 @@ function readLines(file: string, instance: string): LogLine[] {
 /** Reads .lab/logs/<instance>.log (JSON lines, as every service writes them) and filters them. */
 export function logs(
   paths: LabPaths,
-  service: string,
+  service: string | undefined,
   options: LogsOptions,
 ): Report<{ service: string; lines: LogLine[] }> {
   const instances = instancesOf(paths, service);
@@ -67,7 +74,7 @@ export function logs(
   if (instances.length > 1) all.sort((a, b) => (a.timestamp ?? '').localeCompare(b.timestamp ?? ''));
   const lines = all.slice(-options.tail);
   return {
-    data: { service, lines },
+    data: { service: service ?? 'all', lines },
     ok: true,
     sections: [
       {

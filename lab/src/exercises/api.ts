@@ -7,7 +7,8 @@
 import type { Mode } from '../mode';
 import type { Rng } from './rng';
 import type { ExerciseContext } from './context';
-import type { TraceView } from './traces';
+import type { Shop } from './shop';
+import type { TraceLookup, TraceView } from './traces';
 
 export type { ExerciseContext } from './context';
 export type { Rng } from './rng';
@@ -52,6 +53,27 @@ export interface FixCondition {
   query: string;
 }
 
+/** What a probe may use: the shop (to place a checkout of its own) and the trace lookup of this mode. */
+export interface ProbeContext {
+  shop: Shop;
+  traces: TraceLookup;
+  facts: Record<string, string>;
+}
+
+/**
+ * A fix no PromQL can see (whether a checkout's trace reaches the consumers): the lab acts and
+ * looks itself, once per check. The grader ANDs it with "traffic is flowing" too.
+ */
+export interface FixProbe {
+  name: string;
+  description: string;
+  /** undefined when the fix holds; else what is still wrong, for the learner. */
+  probe(ctx: ProbeContext): Promise<string | undefined>;
+}
+
+export type FixCheck = FixCondition | FixProbe;
+export const isProbe = (fix: FixCheck): fix is FixProbe => 'probe' in fix;
+
 export interface ExerciseDefinition<T extends object = object> {
   id: string; // two digits: the folder's NN
   slug: string;
@@ -65,7 +87,7 @@ export interface ExerciseDefinition<T extends object = object> {
   facts?(target: T): Record<string, string>;
   answers: Record<string, AnswerSpec<T>>;
   evidence?: EvidenceSpec[];
-  fix?: FixCondition[];
+  fix?: FixCheck[];
   /** The reference solution through real lab actions: answers submitted, fix applied. Used by the tests. */
   solve(ctx: ExerciseContext, target: T): Promise<void>;
 }
@@ -95,7 +117,8 @@ export function defineExercise<T extends object>(definition: ExerciseDefinition<
     if (!definition.answers[key].expected && !definition.evidence?.some((e) => e.answer === key))
       problems.push(`answer "${key}" has neither expected values nor an evidence lookup`);
   for (const fix of definition.fix ?? [])
-    if (!fix.query.includes('$window')) problems.push(`fix "${fix.name}" does not measure over $window`);
+    if (!isProbe(fix) && !fix.query.includes('$window'))
+      problems.push(`fix "${fix.name}" does not measure over $window`);
   if (problems.length) throw new Error(`${where}: ${problems.join('; ')}`);
   return definition;
 }

@@ -3,6 +3,7 @@ import { clearFaults, injectFault } from '../faults';
 import type { Progress } from '../output';
 import type { LabPaths } from '../paths';
 import { restartInstance } from '../commands/restart';
+import { rollbackInstance } from '../commands/rollback';
 import { runSql, type SqlResult } from '../commands/sql';
 import type { RunMode } from './api';
 import type { Shop } from './shop';
@@ -23,6 +24,8 @@ export interface ExerciseContext {
   shop: Shop;
   /** `lab restart <instance>`. */
   restart(instance: string): Promise<void>;
+  /** `lab rollback <instance>`: redeployed as its planned release (lite mode). */
+  rollback(instance: string): Promise<void>;
   /** `lab sql <service> "<statement>"`: as that service's own MySQL user. */
   sql(service: string, statement: string): Promise<SqlResult>;
   /** `lab answer <id> key=value ...` for this exercise. */
@@ -50,6 +53,7 @@ export function exerciseContext(parts: ContextParts): ExerciseContext {
     },
     shop: parts.shop,
     restart: (instance) => restartInstance(paths, instance, progress),
+    rollback: async (instance) => void (await rollbackInstance(paths, instance, progress)),
     sql: (service, statement) => runSql(paths, service, statement),
     answer: parts.answer,
     progress,

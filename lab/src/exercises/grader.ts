@@ -1,5 +1,5 @@
 import { getJson, sleep } from '../http';
-import type { ExerciseDefinition, FixCondition } from './api';
+import { isProbe, type ExerciseDefinition, type FixCheck, type ProbeContext } from './api';
 import type { CheckSettings } from './settings';
 import { matches, type Attempt } from './state';
 import { TRACE_ID, type TraceLookup } from './traces';
@@ -72,26 +72,40 @@ async function holds(prometheusUrl: string, query: string): Promise<boolean> {
   return (await getJson<Vector>(url, 10_000)).data.result.length > 0;
 }
 
-/** Polls until every condition holds together with traffic flowing, or the timeout passes. */
+/**
+ * Polls until every condition holds together with traffic flowing, or the timeout passes. Probes
+ * act (a checkout) and wait for their own answer: each runs once, before the polling.
+ */
 export async function gradeFix(
-  conditions: FixCondition[],
+  conditions: FixCheck[],
   prometheusUrl: string,
   settings: CheckSettings,
+  probing?: ProbeContext,
 ): Promise<CheckItem[]> {
   if (!conditions.length) return [];
   const withWindow = (query: string) => query.replaceAll('$window', settings.window);
   const traffic = withWindow(TRAFFIC_FLOWING);
+  const problems = new Map<string, string | undefined>();
+  for (const c of conditions.filter(isProbe))
+    problems.set(c.name, probing ? await c.probe(probing) : 'this check cannot run a probe');
+  // A probe that failed cannot pass by waiting: no need to poll until the deadline.
+  const probesFailed = [...problems.values()].some((p) => p !== undefined);
   const deadline = Date.now() + settings.timeoutMs;
   for (;;) {
     const flowing = await holds(prometheusUrl, traffic);
     const results = await Promise.all(
       conditions.map(async (c) => ({
         c,
-        ok: flowing && (await holds(prometheusUrl, `(${withWindow(c.query)}) and on() (${traffic})`)),
+        problem: isProbe(c) ? problems.get(c.name) : undefined,
+        ok:
+          flowing &&
+          (isProbe(c)
+            ? problems.get(c.name) === undefined
+            : await holds(prometheusUrl, `(${withWindow(c.query)}) and on() (${traffic})`)),
       })),
     );
     const done = results.every((r) => r.ok);
-    if (done || Date.now() + settings.pollMs > deadline)
+    if (done || probesFailed || Date.now() + settings.pollMs > deadline)
       return [
         {
           name: 'fix/traffic',
@@ -100,12 +114,16 @@ export async function gradeFix(
             ? `traffic flowed all through the last ${settings.window}`
             : `traffic did not flow all through the last ${settings.window} (over 1 request/s): \`lab traffic start\`, wait, check again`,
         },
-        ...results.map(({ c, ok }) => ({
+        ...results.map(({ c, ok, problem }) => ({
           name: `fix/${c.name}`,
           passed: ok,
-          message: ok
-            ? `${c.description}: yes, over the last ${settings.window}`
-            : `not yet: ${c.description} (measured over the last ${settings.window}, with traffic flowing)`,
+          message: isProbe(c)
+            ? ok
+              ? `${c.description}: yes`
+              : `not yet: ${c.description}${problem ? ` (${problem})` : ', with traffic flowing'}`
+            : ok
+              ? `${c.description}: yes, over the last ${settings.window}`
+              : `not yet: ${c.description} (measured over the last ${settings.window}, with traffic flowing)`,
         })),
       ];
     await sleep(settings.pollMs);

@@ -223,7 +223,11 @@ export async function checkExercise(rt: Runtime, name: string): Promise<CheckRes
   const diagnosis = gradeDiagnosis(definition, attempt, answers);
   const evidence = await gradeEvidence(definition, attempt, answers, lookup);
   if (definition.fix?.length) rt.progress(`measuring the fix on Prometheus (up to ${rt.settings.timeoutMs / 1000} s)`);
-  const fix = await gradeFix(definition.fix ?? [], endpoint(mode, rt.paths, 'prometheus').url, rt.settings);
+  const fix = await gradeFix(definition.fix ?? [], endpoint(mode, rt.paths, 'prometheus').url, rt.settings, {
+    shop: gatewayShop(endpoint(mode, rt.paths, 'gateway').url),
+    traces: lookup,
+    facts: attempt.facts,
+  });
   const items = [...diagnosis, ...evidence, ...fix];
   const passed = items.every((item) => item.passed);
   const now = new Date().toISOString();

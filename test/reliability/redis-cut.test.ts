@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { api, bearer } from '../support/client';
+import { eventually } from '../support/stack';
+import { record, sample, scrape, signUp, startProxiedStack, type ProxiedStack } from './harness';
+
+/**
+ * Redis away: the catalog serves from MySQL (degraded, and says so in its metrics), the gateway's
+ * rate limiter fails open, nothing crashes; once Redis is back the cache hits resume by themselves.
+ */
+jest.setTimeout(120_000);
+
+const CATALOGS = ['catalog-1', 'catalog-2'];
+let lab: ProxiedStack;
+
+beforeAll(async () => {
+  lab = await startProxiedStack({ basePort: 21280 });
+});
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+const counters = async () => {
+  const gateway = await scrape(lab.stack.gateway);
+  const catalogs = await Promise.all(CATALOGS.map((name) => scrape(lab.stack.instance(name).url)));
+  const cache = (result: string) =>
+    catalogs.reduce((sum, text) => sum + (sample(text, 'cache_requests_total', { result }) ?? 0), 0);
+  return {
+    hit: cache('hit'),
+    error: cache('error'),
+    backendUp: catalogs.map((text) => sample(text, 'cache_backend_up')),
+    limiterErrors: sample(gateway, 'gateway_rate_limiter_errors_total') ?? 0,
+  };
+};
+
+/** A burst of what a shopper does: product pages (cached when Redis is there), a list page. */
+async function browse(rounds: number): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < rounds; i += 1) {
+    statuses.push((await api(lab.stack.gateway, 'GET', `/api/products/${(i % 10) + 1}`)).status);
+    statuses.push((await api(lab.stack.gateway, 'GET', '/api/products?page=1&pageSize=5')).status);
+  }
+  return statuses;
+}
+
+it('degrades to MySQL, fails open on rate limits, and resumes caching without a restart', async () => {
+  const { stack, proxies } = lab;
+  const customer = await signUp(stack.gateway, 'redis-cut');
+  const admin = await api(stack.gateway, 'POST', '/api/auth/login', {
+    email: stack.secrets.adminEmail,
+    password: stack.secrets.adminPassword,
+  });
+  const adminToken = (admin.json as { token: string }).token;
+  await browse(5);
+  const before = await counters();
+  expect(before.backendUp).toEqual([1, 1]);
+
+  await proxies.redis.cut();
+  const cutAt = Date.now();
+  const down = await eventually(
+    async () => {
+      const now = await counters();
+      return now.backendUp.every((up) => up === 0) ? now : undefined;
+    },
+    10_000,
+    'cache_backend_up 0 on both replicas',
+  );
+  const detectMs = Date.now() - cutAt;
+  const statuses = await browse(50);
+  const checkout = await api(
+    stack.gateway,
+    'POST',
+    '/api/orders',
+    { items: [{ productId: 3, quantity: 1 }] },
+    { ...bearer(customer.token), 'idempotency-key': `redis-cut-${randomUUID()}` },
+  );
+  // An admin's change reaches MySQL; the cache it cannot invalidate expires on its TTL.
+  const update = await api(stack.gateway, 'PUT', '/api/products/7', { priceCents: 1234 }, bearer(adminToken));
+  const during = await counters();
+
+  expect(statuses.filter((status) => status !== 200)).toEqual([]);
+  expect(checkout.status).toBe(201);
+  expect(update.status).toBe(200);
+  expect(during.error).toBeGreaterThan(down.error);
+  expect(during.error - before.error).toBeGreaterThanOrEqual(100);
+  expect(during.limiterErrors - before.limiterErrors).toBeGreaterThanOrEqual(100);
+  for (const instance of stack.instances) expect(instance.child.exitCode).toBeNull();
+
+  await proxies.redis.restore();
+  const restoredAt = Date.now();
+  const back = await eventually(
+    async () => {
+      await browse(1);
+      const now = await counters();
+      return now.backendUp.every((up) => up === 1) && now.hit > during.hit ? now : undefined;
+    },
+    15_000,
+    'the cache connected and hitting again',
+  );
+  const recoveryMs = Date.now() - restoredAt;
+  // The limiter counts again: no more fail-open errors once Redis answers.
+  await browse(5);
+  const after = await counters();
+  expect(after.limiterErrors).toBe(back.limiterErrors);
+  expect(after.hit).toBeGreaterThan(back.hit);
+  record('redis-cut', {
+    requestsDuringCut: statuses.length + 2,
+    failedRequestsDuringCut: statuses.filter((status) => status !== 200).length,
+    backendDownDetectedMs: detectMs,
+    cacheErrorsCounted: during.error - before.error,
+    rateLimiterFailOpens: during.limiterErrors - before.limiterErrors,
+    recoveryMs,
+    processExits: 0,
+  });
+});
