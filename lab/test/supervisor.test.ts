@@ -51,7 +51,8 @@ describe('the supervisor', () => {
       ]),
     );
     try {
-      await waitFor(() => lines(starts).length >= 4, 12_000);
+      const crashed = () => lines(path.join(dir, 'logs', 'crasher.log')).filter((l) => l === 'crashing').length;
+      await waitFor(() => lines(starts).length >= 4 && crashed() >= 4, 15_000);
     } finally {
       await stop();
     }
@@ -59,12 +60,13 @@ describe('the supervisor', () => {
     const gaps = times.slice(1).map((t, i) => t - times[i]);
     [1_000, 2_000, 4_000].forEach((expected, i) => {
       expect(gaps[i]).toBeGreaterThanOrEqual(expected);
-      expect(gaps[i]).toBeLessThan(expected + 900);
+      // The gap also holds a Node start-up, which a busy machine can stretch to a couple of seconds.
+      expect(gaps[i]).toBeLessThan(expected + 2_500);
     });
     expect(lines(path.join(dir, 'logs', 'crasher.log')).filter((l) => l === 'crashing').length).toBeGreaterThanOrEqual(
       4,
     );
-  }, 20_000);
+  }, 25_000);
 
   it('goes back to the first delay once a child has stayed up long enough', async () => {
     const starts = path.join(dir, 'starts');

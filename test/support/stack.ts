@@ -56,7 +56,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const run = randomUUID().slice(0, 8);
   const secrets = {
     jwtSecret: randomBytes(32).toString('base64url'),
-    adminEmail: 'admin@shopnow.test',
+    // Stacks running side by side share the e2e_auth schema: each needs its own admin account.
+    adminEmail: `admin-${run}@shopnow.test`,
     adminPassword: randomBytes(12).toString('base64url'),
     labToken: randomBytes(24).toString('base64url'),
   };
@@ -88,6 +89,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     NOTIFICATIONS_QUEUE: `e2e.notifications.${run}`,
     OUTBOX_POLL_MS: '100',
     HEALTH_CHECK_INTERVAL_MS: '500',
+    // scrypt on a machine busy with parallel suites can outlast the default 2 s; login latency is not under test here.
+    AUTH_TIMEOUT_MS: '10000',
     OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '100',

@@ -34,6 +34,10 @@ const schema = commonEnv.extend({
   RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(50),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(1),
   HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
+  // How long one try at each upstream may take (orders' checkout includes the payment).
+  AUTH_TIMEOUT_MS: z.coerce.number().int().min(1).default(2_000),
+  CATALOG_TIMEOUT_MS: z.coerce.number().int().min(1).default(1_000),
+  ORDERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
 });
 
 async function main(): Promise<void> {
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
     proxy: {
       // Per upstream, from what it does: catalog reads from cache or one indexed query; auth hashes
       // passwords (slow on purpose); orders waits for payments during a checkout.
-      timeoutsMs: { auth: 2_000, catalog: 1_000, orders: 5_000 },
+      timeoutsMs: { auth: env.AUTH_TIMEOUT_MS, catalog: env.CATALOG_TIMEOUT_MS, orders: env.ORDERS_TIMEOUT_MS },
       // Two retries at most, 25-100 ms apart with jitter, and never more than 20% extra load.
       retry: {
         maxRetries: 2,

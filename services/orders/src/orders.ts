@@ -82,6 +82,8 @@ export function createOrders(deps: OrdersDeps) {
     enableExemplars: true,
     registers: [deps.registry],
   });
+  // Zero from the start: a panel or alert on "no paid orders" must see 0, not a missing series.
+  for (const status of ['paid', 'declined']) created.inc({ labels: { status }, value: 0 });
   const duration = new prom.Histogram({
     name: 'orders_checkout_duration_seconds',
     help: 'Time from claiming the Idempotency-Key to the outcome of a checkout (pricing, charge, outbox), by outcome.',

@@ -2,6 +2,8 @@ import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import {
   OCCURRED_AT_HEADER,
+  ORDER_CREATED,
+  ORDER_PAID,
   prom,
   withTransaction,
   type Amqp,
@@ -81,6 +83,7 @@ export function createOutboxRelay({
     labelNames: ['event_type'],
     registers: [registry],
   });
+  for (const eventType of [ORDER_CREATED, ORDER_PAID]) published.inc({ event_type: eventType }, 0);
   registerBacklogGauges(pool, registry);
 
   // Each event is published inside the trace context stored with it: the publish span, and the
