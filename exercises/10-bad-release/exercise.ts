@@ -1,0 +1,78 @@
+/**
+ * A bad canary: one catalog replica was deployed as release 2.0.0 (the lab's BAD_RELEASE_VERSION), and that release fails a share
+ * of its requests. Both replicas look healthy and the gateway balances over both, so the errors
+ * look random. The learner joins the error ratio by instance with shopnow_build_info to name the
+ * replica and its version, and rolls it back (`lab rollback <instance>`): a restart would not do,
+ * the instance comes back as the release it was deployed as.
+ */
+import { defineExercise, type ExerciseContext } from 'lab/dist/exercises/api';
+import { BAD_RELEASE_VERSION } from 'lab/dist/faults/lab-faults';
+
+/** The share of its requests release 2.0.0 fails: ~15% of the catalog's, far over the 1% the fix asks. */
+const ERROR_SHARE = 0.3;
+const CATALOG = 'job="catalog"';
+
+interface Target {
+  instance: string;
+  /** Its `instance` label: `127.0.0.1:8092` in lite mode. */
+  labels: string[];
+  version: string;
+}
+
+function labelsOf(ctx: ExerciseContext, name: string): string[] {
+  const { port } = new URL(ctx.instances.find((i) => i.name === name)?.url ?? '');
+  return [`127.0.0.1:${port}`, `localhost:${port}`, `${name}:${port}`];
+}
+
+export default defineExercise<Target>({
+  id: '10',
+  slug: 'bad-release',
+  title: 'The canary that bites',
+  topics: ['deployments and rollbacks', 'load balancing over replicas', 'RED metrics'],
+  signals: ['metrics', 'alerts'],
+  // The lab redeploys an instance as another release through the lite-mode supervisor only.
+  modes: ['lite'],
+
+  async setup(ctx, rng) {
+    const replicas = ctx.instances.filter((i) => i.service === 'catalog').map((i) => i.name);
+    const instance = rng.pick(replicas);
+    const injected = await ctx.faults.inject({ name: 'bad-release', instance, options: { errorShare: ERROR_SHARE } });
+    ctx.progress(`${injected.instances.join(', ')} now runs the new release`);
+    return { instance, labels: labelsOf(ctx, instance), version: BAD_RELEASE_VERSION };
+  },
+
+  answers: {
+    instance: {
+      prompt: 'the catalog instance that fails: its name (catalog-2) or its instance label (127.0.0.1:8092)',
+      example: 'catalog-1',
+      normalise: (value) =>
+        value
+          .trim()
+          .toLowerCase()
+          .replace(/^https?:\/\//, ''),
+      pattern: /^[a-z0-9.-]+(:\d+)?$/,
+      expected: (target) => [target.instance, ...target.labels],
+    },
+    version: {
+      prompt: 'the release version it runs (the version label of shopnow_build_info)',
+      example: '1.4.2',
+      normalise: (value) => value.trim().toLowerCase().replace(/^v/, ''),
+      pattern: /^\d+\.\d+\.\d+/,
+      expected: (target) => target.version,
+    },
+  },
+
+  fix: [
+    {
+      name: 'catalog-errors',
+      description: 'under 1% of the requests the catalog replicas handle are answered 5xx',
+      query: `(sum(rate(http_server_request_duration_seconds_count{${CATALOG},status_class="5xx"}[$window])) or vector(0))
+        / sum(rate(http_server_request_duration_seconds_count{${CATALOG}}[$window])) < 0.01`,
+    },
+  ],
+
+  async solve(ctx, target) {
+    await ctx.answer({ instance: target.instance, version: target.version });
+    await ctx.rollback(target.instance);
+  },
+});
