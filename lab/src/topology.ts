@@ -73,6 +73,17 @@ const SERVICES: ServiceSpec[] = [
   },
 ];
 
+/** The exchange and queues of a lab whose schemas carry `prefix` (the services' defaults otherwise). */
+export function brokerNames(
+  prefix: string,
+): Record<'EVENTS_EXCHANGE' | 'INVENTORY_QUEUE' | 'NOTIFICATIONS_QUEUE', string> {
+  return {
+    EVENTS_EXCHANGE: `${prefix}shopnow.events`,
+    INVENTORY_QUEUE: `${prefix}inventory.order-created`,
+    NOTIFICATIONS_QUEUE: `${prefix}notifications.order-events`,
+  };
+}
+
 /** The services that own a schema, each with its `<SERVICE>_DB_PASSWORD` in .env. */
 export const SCHEMA_SERVICES = [...new Set(SERVICES.filter((s) => s.needs.includes('mysql')).map((s) => s.service))];
 
@@ -110,6 +121,8 @@ export function components(options: TopologyOptions): Component[] {
     if (needs.has('mysql')) serviceEnv.MYSQL_URL = `mysql://${schema}:${password}@${HOST}:3306/${schema}`;
     if (needs.has('redis')) serviceEnv.REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     if (needs.has('amqp')) serviceEnv.AMQP_URL = env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+    // Labs side by side on one RabbitMQ (the tests run several) must not consume each other's events.
+    if (needs.has('amqp') && prefix) Object.assign(serviceEnv, brokerNames(prefix));
     if (needs.has('jwt')) serviceEnv.JWT_SECRET = env.JWT_SECRET ?? '';
     if (needs.has('admin')) Object.assign(serviceEnv, pick(env, ['ADMIN_EMAIL', 'ADMIN_PASSWORD']));
     if (spec.service === 'catalog') serviceEnv.INSTANCE_ID = spec.name;

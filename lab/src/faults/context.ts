@@ -49,6 +49,11 @@ export function labFaultContext(paths: LabPaths, shell: NodeJS.ProcessEnv = proc
   const list = nativeComponents(paths, shell);
   const services = list.filter((c) => c.kind === 'service');
   const orders = services.find((c) => c.job === 'orders');
+  // The broker names the plan gave the consumers (a prefixed lab has its own).
+  const consumerEnv: Record<string, string | undefined> = {
+    ...services.find((c) => c.job === 'inventory')?.env,
+    ...services.find((c) => c.job === 'notifications')?.env,
+  };
   // The Docker stack publishes MySQL and RabbitMQ on their usual ports, with its own credentials.
   const docker = mode === 'docker';
   return {
@@ -61,8 +66,8 @@ export function labFaultContext(paths: LabPaths, shell: NodeJS.ProcessEnv = proc
     amqpUrl: docker
       ? `amqp://${env.RABBITMQ_USER}:${encodeURIComponent(env.RABBITMQ_PASSWORD ?? '')}@127.0.0.1:5672`
       : env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
-    exchange: shell.EVENTS_EXCHANGE || EVENTS_EXCHANGE,
-    queues: Object.entries(QUEUES).map(([variable, name]) => shell[variable] || name),
+    exchange: consumerEnv.EVENTS_EXCHANGE || shell.EVENTS_EXCHANGE || EVENTS_EXCHANGE,
+    queues: Object.entries(QUEUES).map(([variable, name]) => consumerEnv[variable] || shell[variable] || name),
     trafficUrl: list.find((c) => c.kind === 'traffic')?.url,
     stateFile: paths.faults,
     deploy: docker
