@@ -1,4 +1,5 @@
 import {
+  mysqlCheck,
   AppError,
   createServiceApp,
   finishApp,
@@ -49,7 +50,7 @@ export function createApp({ log, registry, pool, tokens, ...wiring }: Deps): Exp
     registers: [registry],
   });
 
-  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') }, ...wiring });
+  const app = createServiceApp({ log, registry, checks: { mysql: mysqlCheck(pool) }, ...wiring });
 
   app.post('/auth/register', async (req, res) => {
     const input = parse(registration, req.body);

@@ -1,4 +1,5 @@
 import {
+  mysqlCheck,
   createServiceApp,
   finishApp,
   parse,
@@ -46,7 +47,7 @@ const productChanges = z
 
 export function createApp({ log, registry, pool, redis, cacheTtlSeconds, instanceId, ...wiring }: AppDeps): Express {
   // Redis is left out on purpose: without it the catalog still answers, from MySQL.
-  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') }, ...wiring });
+  const app = createServiceApp({ log, registry, checks: { mysql: mysqlCheck(pool) }, ...wiring });
   // Replicas run the same code behind the gateway's load balancer; this shows which one answered.
   app.use((_req, res, next) => {
     res.set('x-served-by', instanceId);

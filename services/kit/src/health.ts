@@ -37,3 +37,16 @@ export function ready(checks: Record<string, Check>, isShuttingDown: () => boole
       .json({ status: ok ? 'ready' : 'not ready', shuttingDown: isShuttingDown(), checks: report });
   };
 }
+
+/** Readiness of a service's own MySQL schema: one round trip on its pool. */
+export const mysqlCheck =
+  (pool: { query: (sql: string) => Promise<unknown> }): Check =>
+  () =>
+    pool.query('SELECT 1');
+
+/** Readiness of its RabbitMQ connection (the client reconnects by itself; this says whether it is there). */
+export const amqpCheck =
+  (amqp: { isConnected: () => boolean }): Check =>
+  async () => {
+    if (!amqp.isConnected()) throw new Error('not connected');
+  };

@@ -1,4 +1,6 @@
 import {
+  amqpCheck,
+  mysqlCheck,
   createServiceApp,
   finishApp,
   parse,
@@ -27,10 +29,8 @@ export function createApp({ log, registry, pool, amqp, ...wiring }: AppDeps): Ex
     log,
     registry,
     checks: {
-      mysql: () => pool.query('SELECT 1'),
-      rabbitmq: async () => {
-        if (!amqp.isConnected()) throw new Error('not connected');
-      },
+      mysql: mysqlCheck(pool),
+      rabbitmq: amqpCheck(amqp),
     },
     ...wiring,
   });

@@ -1,4 +1,12 @@
-import { createServiceApp, finishApp, notFound, parse, requireCaller, type FaultWiring } from '@shopnow/kit';
+import {
+  mysqlCheck,
+  createServiceApp,
+  finishApp,
+  notFound,
+  parse,
+  requireCaller,
+  type FaultWiring,
+} from '@shopnow/kit';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { createOrders, type OrdersDeps } from './orders';
@@ -43,7 +51,7 @@ export function createApp(deps: AppDeps): Express {
   const app = createServiceApp({
     log,
     registry,
-    checks: { mysql: () => pool.query('SELECT 1') },
+    checks: { mysql: mysqlCheck(pool) },
     faults,
     labToken,
     release,

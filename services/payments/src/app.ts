@@ -1,4 +1,5 @@
 import {
+  mysqlCheck,
   createServiceApp,
   finishApp,
   notFound,
@@ -37,7 +38,7 @@ const paymentParams = z.strictObject({ id: z.uuid().toLowerCase() });
 
 export function createApp({ log, registry, pool, provider, ...wiring }: Deps): Express {
   const payments = createPayments({ pool, provider: createProvider(provider, registry, wiring.faults), registry, log });
-  const app = createServiceApp({ log, registry, checks: { mysql: () => pool.query('SELECT 1') }, ...wiring });
+  const app = createServiceApp({ log, registry, checks: { mysql: mysqlCheck(pool) }, ...wiring });
 
   app.post('/payments', async (req, res) => {
     const key = parse(idempotencyKey, req.get('idempotency-key'), 'header Idempotency-Key');
