@@ -123,6 +123,8 @@ export function components(options: TopologyOptions): Component[] {
     if (needs.has('amqp')) serviceEnv.AMQP_URL = env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
     // Labs side by side on one RabbitMQ (the tests run several) must not consume each other's events.
     if (needs.has('amqp') && prefix) Object.assign(serviceEnv, brokerNames(prefix));
+    // ... nor share a cache entry or a rate-limit counter on one Redis.
+    if (needs.has('redis') && prefix) serviceEnv.REDIS_KEY_PREFIX = prefix;
     if (needs.has('jwt')) serviceEnv.JWT_SECRET = env.JWT_SECRET ?? '';
     if (needs.has('admin')) Object.assign(serviceEnv, pick(env, ['ADMIN_EMAIL', 'ADMIN_PASSWORD']));
     if (spec.service === 'catalog') serviceEnv.INSTANCE_ID = spec.name;

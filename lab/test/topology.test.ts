@@ -49,6 +49,10 @@ describe('the lite-mode topology', () => {
     expect(list.get('prometheus').args).toContain('--web.listen-address=127.0.0.1:19090');
     expect(list.get('gateway').env.AUTH_URLS).toBe('http://127.0.0.1:18081');
     expect(list.get('catalog-1').schema).toEqual({ name: 'e2e_catalog', user: 'e2e_catalog', password: 'pw' });
+    // Its own exchange and queues on the shared RabbitMQ, its own keys on the shared Redis.
+    expect(list.get('orders').env.EVENTS_EXCHANGE).toBe('e2e_shopnow.events');
+    for (const name of ['catalog-1', 'gateway']) expect(list.get(name).env.REDIS_KEY_PREFIX).toBe('e2e_');
+    expect(byName(components({ paths, env })).get('gateway').env).not.toHaveProperty('REDIS_KEY_PREFIX');
   });
 
   it('gives Prometheus the same jobs in lite mode as targets/compose.json in Docker', () => {

@@ -23,6 +23,7 @@ const env = commonEnv.extend({
   MYSQL_URL: z.string().min(1),
   MYSQL_POOL_SIZE: z.coerce.number().int().positive().default(10),
   REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default(''),
   CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(60),
   SEED_PRODUCTS: z.coerce.number().int().min(0).default(1000),
 });
@@ -40,7 +41,7 @@ async function main() {
     faults,
   });
   await seedProducts(pool, config.SEED_PRODUCTS, log);
-  const redis = createRedis(config.REDIS_URL, log);
+  const redis = createRedis(config.REDIS_URL, log, config.REDIS_KEY_PREFIX);
   const app = createApp({
     log,
     registry,

@@ -28,6 +28,7 @@ const schema = commonEnv.extend({
   JWT_ISSUER: z.string().min(1).default('shopnow-auth'),
   JWT_AUDIENCE: z.string().min(1).default('shopnow'),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default(''),
   AUTH_URLS: replicas('http://127.0.0.1:8081'),
   CATALOG_URLS: replicas('http://127.0.0.1:8082'),
   ORDERS_URLS: replicas('http://127.0.0.1:8083'),
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   const env = loadConfig(schema);
   const log = createLogger('gateway', env.LOG_LEVEL);
   const registry = createRegistry('gateway', env.SERVICE_VERSION);
-  const redis = createRedis(env.REDIS_URL, log);
+  const redis = createRedis(env.REDIS_URL, log, env.REDIS_KEY_PREFIX);
   const faults = createFaults('gateway');
 
   const { app, close } = createApp({

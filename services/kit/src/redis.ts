@@ -8,9 +8,11 @@ export { Redis };
 /**
  * A Redis client that fails fast while Redis is away (no offline queue, one try per command), so
  * callers can degrade at once instead of hanging; it keeps reconnecting in the background.
+ * `keyPrefix` goes before every key, so labs side by side on one Redis share no key.
  */
-export function createRedis(url: string, log: Logger): Redis {
+export function createRedis(url: string, log: Logger, keyPrefix = ''): Redis {
   const redis = new Redis(url, {
+    keyPrefix,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
