@@ -28,6 +28,8 @@ export async function eventually<T>(what: string, ms: number, probe: () => Promi
   }
 }
 
+export type Sample = { metric: Record<string, string>; value: [number, string] };
+
 export function exerciseLab(name: string, own: { basePort: number; schemaPrefix: string }) {
   const PROMETHEUS = `http://127.0.0.1:${own.basePort + 1010}`;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `lab-${name}-`));
@@ -57,10 +59,12 @@ export function exerciseLab(name: string, own: { basePort: number; schemaPrefix:
     }
   }
 
-  async function holds(query: string): Promise<boolean> {
-    const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(query)}`);
-    return ((await res.json()) as { data: { result: unknown[] } }).data.result.length > 0;
+  /** An instant query on this lab's Prometheus. */
+  async function query(promql: string): Promise<Sample[]> {
+    const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(promql)}`);
+    return ((await res.json()) as { data: { result: Sample[] } }).data.result;
   }
+  const holds = async (promql: string) => (await query(promql)).length > 0;
 
   /** `lab check NN --json`, polling Prometheus for at most `timeout` (LAB_CHECK_TIMEOUT). */
   async function check(nn: string, timeout = '3s'): Promise<{ code: number; result: CheckResult }> {
@@ -75,7 +79,9 @@ export function exerciseLab(name: string, own: { basePort: number; schemaPrefix:
   };
 
   return {
+    gateway: `http://127.0.0.1:${own.basePort}`,
     cli,
+    query,
     holds,
     check,
     async up(rate = 5) {

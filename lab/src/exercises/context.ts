@@ -16,6 +16,8 @@ export interface ExerciseContext {
   mode: RunMode;
   /** The service instances: `{ name: 'catalog-2', service: 'catalog', url }`. */
   instances: Instance[];
+  /** The consumers' queues of this lab (`inventory.order-created`, ...; a prefixed lab prefixes them). */
+  queues: string[];
   faults: {
     inject(request: InjectRequest): Promise<Injected>;
     clear(request?: { name?: string; instance?: string }): Promise<Cleared>;
@@ -47,6 +49,7 @@ export function exerciseContext(parts: ContextParts): ExerciseContext {
   return {
     mode: parts.mode,
     instances: faults.instances,
+    queues: faults.queues,
     faults: {
       inject: (request) => injectFault(faults, request),
       clear: (request) => clearFaults(faults, request),

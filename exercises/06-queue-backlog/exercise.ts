@@ -10,7 +10,8 @@ const CONSUMERS = [
   { service: 'inventory', queue: 'inventory.order-created' },
   { service: 'notifications', queue: 'notifications.order-events' },
 ] as const;
-const QUEUES = `queue=~"${CONSUMERS.map((c) => c.queue.replaceAll('.', '\\\\.')).join('|')}"`;
+/** The consumers' queues, not their dead-letter queues (a prefixed lab's names included). */
+const QUEUES = `job=~"${CONSUMERS.map((c) => c.service).join('|')}",queue!~".*\\\\.dlq"`;
 const BACKLOG = 10;
 const LAG_SECONDS = 5;
 
@@ -29,7 +30,9 @@ export default defineExercise<Target>({
   modes: ['full', 'lite'],
 
   async setup(ctx, rng) {
-    const { service, queue } = rng.pick(CONSUMERS);
+    const consumer = rng.pick(CONSUMERS);
+    const { service } = consumer;
+    const queue = ctx.queues.find((q) => q.endsWith(consumer.queue)) ?? consumer.queue;
     const mode = rng.pick(['stalled', 'slow'] as const);
     // Slow: each message takes longer than ConsumerLagHigh's 30 s, so the lag shows it (and pages)
     // even at a low order rate, while prefetch keeps the ready backlog small.
@@ -42,7 +45,7 @@ export default defineExercise<Target>({
     queue: {
       prompt: 'the queue whose messages wait',
       example: 'payments.order-created',
-      pattern: /^[a-z-]+\.[a-z-]+$/,
+      pattern: /^[\w-]+\.[a-z-]+$/,
       expected: (target) => target.queue,
     },
     consumer: {
