@@ -4,6 +4,7 @@
  * 0 ok, 1 failed, 2 usage.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { dlqList, dlqPurge, dlqReplay } from './commands/dlq';
 import { down } from './commands/down';
 import { faultClear, faultInject, faultList, faultsActive, parseSetting, reset } from './commands/fault';
 import {
@@ -18,6 +19,7 @@ import {
 } from './commands/exercises';
 import { logs } from './commands/logs';
 import { restart } from './commands/restart';
+import { rulesLoad, rulesUnload } from './commands/rules';
 import { rollback } from './commands/rollback';
 import { redisCommand } from './commands/redis';
 import { sql } from './commands/sql';
@@ -190,6 +192,51 @@ program
   .action((command: string[], options: { json?: boolean }) =>
     run(Boolean(options.json), () => redisCommand(paths, command)),
   );
+
+const dlq = program
+  .command('dlq')
+  .description("The consumers' dead-letter queues: read what they rejected, then purge or replay it");
+
+dlq
+  .command('list', { isDefault: true })
+  .description('Each dead-letter queue of the lab: its messages, with id, routing key, reason and a body preview')
+  .option('--limit <n>', 'at most n messages shown per queue', positiveInt, 20)
+  .option('--json', 'print them as JSON')
+  .action((options: { limit: number; json?: boolean }) =>
+    run(Boolean(options.json), () => dlqList(paths, options.limit)),
+  );
+
+dlq
+  .command('purge')
+  .description('Drop every message of one dead-letter queue (read them first: they are gone after)')
+  .argument('<queue>', 'a dead-letter queue from `lab dlq` (or the queue it serves)')
+  .option('--json', 'print the result as JSON')
+  .action((queue: string, options: { json?: boolean }) => run(Boolean(options.json), () => dlqPurge(paths, queue)));
+
+dlq
+  .command('replay')
+  .description('Send every message of one dead-letter queue back to the queue it came from, to be consumed again')
+  .argument('<queue>', 'a dead-letter queue from `lab dlq` (or the queue it serves)')
+  .option('--json', 'print the result as JSON')
+  .action((queue: string, options: { json?: boolean }) => run(Boolean(options.json), () => dlqReplay(paths, queue)));
+
+const rules = program
+  .command('rules')
+  .description("Your own alerting rules (exercises/NN-slug/answer.rules.yml) in and out of the lab's Prometheus");
+
+rules
+  .command('load')
+  .description(
+    'Check every answer.rules.yml with promtool, install them and reload Prometheus (nothing changes if one is refused)',
+  )
+  .option('--json', 'print the loaded alerts as JSON')
+  .action((options: { json?: boolean }) => run(Boolean(options.json), () => rulesLoad(paths)));
+
+rules
+  .command('unload')
+  .description('Take your rules out of Prometheus again (your files stay); `lab reset` does it too')
+  .option('--json', 'print the result as JSON')
+  .action((options: { json?: boolean }) => run(Boolean(options.json), () => rulesUnload(paths)));
 
 program
   .command('exercises')

@@ -73,6 +73,13 @@ export function exerciseLab(name: string, own: { basePort: number; schemaPrefix:
     return { code, result: JSON.parse(stdout) as CheckResult };
   }
 
+  /** `lab check NN` passes: on a failure the items still failing are what the assertion shows. */
+  async function expectPass(nn: string, timeout: string) {
+    const { code, result } = await check(nn, timeout);
+    expect(result.items.filter((i) => !i.passed)).toEqual([]);
+    expect({ code, passed: result.passed }).toEqual({ code: 0, passed: true });
+  }
+
   const runtime = () => {
     if (!rt) throw new Error('`lab up` did not succeed: see beforeAll');
     return rt;
@@ -84,6 +91,7 @@ export function exerciseLab(name: string, own: { basePort: number; schemaPrefix:
     query,
     holds,
     check,
+    expectPass,
     async up(rate = 5) {
       const up = await cli(['up', '--mode', 'native', '--json']);
       recorded = [...readPids(paths.pids).values(), readPid(paths.supervisorPid) ?? 0];

@@ -96,7 +96,7 @@ describe('prometheus.yml', () => {
 
   test('every job in the target files is scraped by exactly one scrape config; only alertmanager receives alerts', () => {
     const { scrape_configs: scrapes, alerting, rule_files: rules } = config();
-    expect(rules).toEqual(['rules/*.rules.yml']);
+    expect(rules).toEqual(['rules/*.rules.yml', 'learner/*.rules.yml']);
     const sources = [...scrapes, ...alerting.alertmanagers].map((c) => c.file_sd_configs.flatMap((sd) => sd.files));
     expect(sources.every((files) => files.join() === 'targets/*.json')).toBe(true);
     for (const { labels } of composeTargets()) {

@@ -19,7 +19,10 @@ let lab: ProxiedStack;
 let db: mysql.Connection;
 
 beforeAll(async () => {
-  lab = await startProxiedStack({ basePort: 21080 });
+  // Its own orders schema: on the shared one, another stack's outbox relay (stacks run side by side)
+  // would publish this stack's held-back events to its own broker exchange during the outage. And
+  // its own inventory and notifications schemas, so that only this stack's consumers apply them.
+  lab = await startProxiedStack({ basePort: 21080, ownSchemas: ['orders', 'inventory', 'notifications'] });
   db = await mysql.createConnection({ uri: MYSQL_ADMIN_URL });
 });
 
@@ -89,11 +92,11 @@ it('loses no event and applies each exactly once across a 30 s broker outage', a
     async () => {
       const backlog = sample(await scrape(stack.instance('orders').url), 'outbox_backlog_messages');
       const [[{ reserved }]] = await db.query<RowDataPacket[]>(
-        `SELECT COUNT(*) AS reserved FROM e2e_inventory.reservations WHERE order_id IN (${inList})`,
+        `SELECT COUNT(*) AS reserved FROM ${lab.schemaOf('inventory')}.reservations WHERE order_id IN (${inList})`,
         orderIds,
       );
       const [[{ notified }]] = await db.query<RowDataPacket[]>(
-        `SELECT COUNT(DISTINCT order_id) AS notified FROM e2e_notifications.notifications WHERE order_id IN (${inList})`,
+        `SELECT COUNT(DISTINCT order_id) AS notified FROM ${lab.schemaOf('notifications')}.notifications WHERE order_id IN (${inList})`,
         orderIds,
       );
       return backlog === 0 && reserved === orderIds.length && notified === orderIds.length ? true : undefined;
@@ -105,20 +108,20 @@ it('loses no event and applies each exactly once across a 30 s broker outage', a
 
   // Exactly once: one paid order row, one reservation, one notification and one unit of stock per checkout.
   const [[orders]] = await db.query<RowDataPacket[]>(
-    `SELECT COUNT(*) AS total, SUM(status = 'paid') AS paid FROM e2e_orders.orders WHERE id IN (${inList})`,
+    `SELECT COUNT(*) AS total, SUM(status = 'paid') AS paid FROM ${lab.schemaOf('orders')}.orders WHERE id IN (${inList})`,
     orderIds,
   );
   const [[outbox]] = await db.query<RowDataPacket[]>(
-    `SELECT COUNT(*) AS events, SUM(published_at IS NULL) AS unpublished FROM e2e_orders.outbox
+    `SELECT COUNT(*) AS events, SUM(published_at IS NULL) AS unpublished FROM ${lab.schemaOf('orders')}.outbox
       WHERE JSON_UNQUOTE(JSON_EXTRACT(payload, '$.order.id')) IN (${inList})`,
     orderIds,
   );
   const [notifications] = await db.query<RowDataPacket[]>(
-    `SELECT order_id, COUNT(*) AS n FROM e2e_notifications.notifications WHERE order_id IN (${inList}) GROUP BY order_id`,
+    `SELECT order_id, COUNT(*) AS n FROM ${lab.schemaOf('notifications')}.notifications WHERE order_id IN (${inList}) GROUP BY order_id`,
     orderIds,
   );
   const [lines] = await db.query<RowDataPacket[]>(
-    `SELECT product_id, SUM(quantity) AS units FROM e2e_inventory.reservation_lines WHERE order_id IN (${inList}) GROUP BY product_id`,
+    `SELECT product_id, SUM(quantity) AS units FROM ${lab.schemaOf('inventory')}.reservation_lines WHERE order_id IN (${inList}) GROUP BY product_id`,
     orderIds,
   );
   const stockAfter = await Promise.all(products.map(stock));

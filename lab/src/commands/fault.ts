@@ -139,7 +139,14 @@ export async function reset(paths: LabPaths, progress: Progress): Promise<Report
     sections: [
       ...(result.cleared.length ? [{ title: 'Cleared', ...activeTable(result.cleared) }] : []),
       {
-        lines: [...purged, ...unreachableLines(result.unreachable), 'The lab is reset and every component is healthy.'],
+        lines: [
+          ...purged,
+          ...unreachableLines(result.unreachable),
+          ...(result.rulesUnloaded.length
+            ? [`Your rules were taken out of Prometheus (files kept): ${result.rulesUnloaded.join(', ')}`]
+            : []),
+          'The lab is reset and every component is healthy.',
+        ],
       },
     ],
   };

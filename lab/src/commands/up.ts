@@ -5,6 +5,7 @@ import { detectMode, type Mode } from '../mode';
 import type { Progress, Report } from '../output';
 import type { LabPaths } from '../paths';
 import { compose } from '../runtime/docker';
+import { installedRulesDir } from '../runtime/learner-rules';
 import {
   backends,
   build,
@@ -41,6 +42,9 @@ export async function up(paths: LabPaths, options: { mode?: Mode }, progress: Pr
   let components: Health[];
   if (mode === 'docker') {
     step(2, 'docker compose up (builds images on the first run)');
+    // Mounted at /etc/prometheus/learner: made here, or Docker would make it root's; empty at start.
+    fs.rmSync(installedRulesDir(paths), { force: true, recursive: true });
+    fs.mkdirSync(installedRulesDir(paths), { recursive: true });
     compose(paths, ['up', '-d', '--wait'], progress);
     components = [];
   } else {

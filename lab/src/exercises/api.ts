@@ -7,6 +7,7 @@
 import type { Mode } from '../mode';
 import type { Rng } from './rng';
 import type { ExerciseContext } from './context';
+import type { CheckSettings } from './settings';
 import type { Shop } from './shop';
 import type { TraceLookup, TraceView } from './traces';
 
@@ -53,11 +54,17 @@ export interface FixCondition {
   query: string;
 }
 
-/** What a probe may use: the shop (to place a checkout of its own) and the trace lookup of this mode. */
+/**
+ * What a probe may use: the shop (to place a checkout of its own), the trace lookup of this mode,
+ * and the lab as setup and solve see it (to load a learner's rules and watch an alert fire).
+ */
 export interface ProbeContext {
   shop: Shop;
   traces: TraceLookup;
   facts: Record<string, string>;
+  lab: ExerciseContext;
+  prometheusUrl: string;
+  settings: CheckSettings;
 }
 
 /**

@@ -1,10 +1,24 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Cleared, FaultContext, InjectRequest, Injected, Instance } from '../faults';
 import { clearFaults, injectFault } from '../faults';
+import { adminRequest } from '../faults/service-faults';
+import { UsageError } from '../errors';
 import type { Progress } from '../output';
 import type { LabPaths } from '../paths';
+import { labBroker, purgeDeadLetterQueue } from '../commands/dlq';
 import { restartInstance } from '../commands/restart';
 import { rollbackInstance } from '../commands/rollback';
 import { runSql, type SqlResult } from '../commands/sql';
+import {
+  answerRulesFile,
+  checkRules,
+  LAB_RULES_DIR,
+  loadLearnerRules,
+  testRules,
+  type LoadedRules,
+  type RuleTest,
+} from '../runtime/learner-rules';
 import type { RunMode } from './api';
 import type { Shop } from './shop';
 
@@ -28,16 +42,39 @@ export interface ExerciseContext {
   restart(instance: string): Promise<void>;
   /** `lab rollback <instance>`: redeployed as its planned release (lite mode). */
   rollback(instance: string): Promise<void>;
+  /** `lab dlq purge <queue>`: empties one of the consumers' dead-letter queues. */
+  purgeDeadLetters(queue: string): Promise<{ queue: string; purged: number }>;
   /** `lab sql <service> "<statement>"`: as that service's own MySQL user. */
   sql(service: string, statement: string): Promise<SqlResult>;
+  /** An instance's admin API (`<url>/admin<path>`) with the lab token, as an operator calls it with curl. */
+  admin(instance: string, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown>;
   /** `lab answer <id> key=value ...` for this exercise. */
   answer(values: Record<string, string>): Promise<void>;
+  /** The learner's Prometheus rules: this exercise's answer file, promtool, `lab rules load`. */
+  rules: LearnerRules;
   progress: Progress;
+}
+
+export interface LearnerRules {
+  /** exercises/NN-slug/answer.rules.yml under the lab home: where the learner writes rules. */
+  file: string;
+  /** The lab's own rule files (observability/prometheus/rules), for their recording rules. */
+  labDir: string;
+  /** Writes the answer file (unless it exists and `keep` is set): a skeleton, or the reference answer. */
+  write(text: string, options?: { keep?: boolean }): void;
+  /** `promtool check rules`: undefined when it passes, else promtool's message. */
+  check(file: string): Promise<string | undefined>;
+  /** `promtool test rules` on a generated test file. */
+  test(spec: RuleTest): Promise<{ passed: boolean; output: string }>;
+  /** `lab rules load`: checks every answer file, installs them, reloads Prometheus. */
+  load(): Promise<LoadedRules>;
 }
 
 export interface ContextParts {
   mode: RunMode;
   paths: LabPaths;
+  /** The exercise's folder (exercises/NN-slug): names its answer file. */
+  folder: string;
   faults: FaultContext;
   shop: Shop;
   progress: Progress;
@@ -46,6 +83,8 @@ export interface ContextParts {
 
 export function exerciseContext(parts: ContextParts): ExerciseContext {
   const { paths, faults, progress } = parts;
+  const mode = parts.mode === 'full' ? 'docker' : 'native';
+  const file = answerRulesFile(paths, parts.folder);
   return {
     mode: parts.mode,
     instances: faults.instances,
@@ -57,8 +96,26 @@ export function exerciseContext(parts: ContextParts): ExerciseContext {
     shop: parts.shop,
     restart: (instance) => restartInstance(paths, instance, progress),
     rollback: async (instance) => void (await rollbackInstance(paths, instance, progress)),
+    purgeDeadLetters: (queue) => purgeDeadLetterQueue(labBroker(paths), queue),
     sql: (service, statement) => runSql(paths, service, statement),
+    admin(instance, method, adminPath, body) {
+      const found = faults.instances.find((i) => i.name === instance);
+      if (!found) throw new UsageError(`unknown instance "${instance}"`);
+      return adminRequest(faults, found, method, adminPath, body);
+    },
     answer: parts.answer,
+    rules: {
+      file,
+      labDir: LAB_RULES_DIR,
+      write(text, options = {}) {
+        if (options.keep && fs.existsSync(file)) return;
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, text);
+      },
+      check: (ruleFile) => checkRules(mode, ruleFile),
+      test: (spec) => testRules(mode, spec),
+      load: () => loadLearnerRules(paths, mode),
+    },
     progress,
   };
 }

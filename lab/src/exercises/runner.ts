@@ -154,14 +154,7 @@ export async function startExercise(
   if (faults.trafficUrl) await postJson(`${faults.trafficUrl}/control`, { running: true });
   const seed = options.seed ?? randomSeed();
   rt.progress(`setting up exercise ${definition.id} (seed ${seed})`);
-  const ctx = exerciseContext({
-    mode: runModeOf(mode),
-    paths: rt.paths,
-    faults,
-    shop: gatewayShop(endpoint(mode, rt.paths, 'gateway').url),
-    progress: rt.progress,
-    answer: async (values) => void submitAnswers(rt, definition.id, values),
-  });
+  const ctx = contextFor(rt, exercise, faults);
   const target = await definition.setup(ctx, seededRng(seed));
   const salt = newSalt();
   const truth: Record<string, string[]> = {};
@@ -183,16 +176,21 @@ export async function startExercise(
 /** The solve() of a definition, with the context a start gives it (tests drive the reference solution with it). */
 export async function solveExercise(rt: Runtime, name: string, target: object) {
   const { exercise } = attemptOf(rt, name);
+  await exercise.definition.solve(contextFor(rt, exercise, rt.faults()), target);
+}
+
+/** What setup, solve and probes may do to the lab: the same actions as the learner's commands. */
+function contextFor(rt: Runtime, exercise: Exercise, faults: FaultContext) {
   const mode = currentMode(rt.paths);
-  const ctx = exerciseContext({
+  return exerciseContext({
     mode: runModeOf(mode),
     paths: rt.paths,
-    faults: rt.faults(),
+    folder: exercise.folder,
+    faults,
     shop: gatewayShop(endpoint(mode, rt.paths, 'gateway').url),
     progress: rt.progress,
     answer: async (values) => void submitAnswers(rt, exercise.definition.id, values),
   });
-  await exercise.definition.solve(ctx, target);
 }
 
 export interface CheckResult {
@@ -223,10 +221,17 @@ export async function checkExercise(rt: Runtime, name: string): Promise<CheckRes
   const diagnosis = gradeDiagnosis(definition, attempt, answers);
   const evidence = await gradeEvidence(definition, attempt, answers, lookup);
   if (definition.fix?.length) rt.progress(`measuring the fix on Prometheus (up to ${rt.settings.timeoutMs / 1000} s)`);
-  const fix = await gradeFix(definition.fix ?? [], endpoint(mode, rt.paths, 'prometheus').url, rt.settings, {
+  const prometheusUrl = endpoint(mode, rt.paths, 'prometheus').url;
+  const fix = await gradeFix(definition.fix ?? [], prometheusUrl, rt.settings, {
     shop: gatewayShop(endpoint(mode, rt.paths, 'gateway').url),
     traces: lookup,
     facts: attempt.facts,
+    // Built only when a probe asks for it: a check without probes needs no fault control plane.
+    get lab() {
+      return contextFor(rt, exercise, rt.faults());
+    },
+    prometheusUrl,
+    settings: rt.settings,
   });
   const items = [...diagnosis, ...evidence, ...fix];
   const passed = items.every((item) => item.passed);

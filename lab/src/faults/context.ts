@@ -4,6 +4,7 @@ import { readEnv } from '../env-file';
 import { LabError } from '../errors';
 import { currentMode } from '../mode';
 import type { LabPaths } from '../paths';
+import { unloadLearnerRules } from '../runtime/learner-rules';
 import { checkAll, redeploy } from '../runtime/native';
 import { nativeComponents } from '../runtime/stack';
 
@@ -35,6 +36,8 @@ export interface FaultContext {
   deploy?: (instance: string, env: Record<string, string> | undefined) => Promise<void>;
   /** Resolves once every component answers healthy, or throws naming those that do not. */
   waitHealthy: () => Promise<void>;
+  /** Uninstalls the learner's own alerting rules from Prometheus (`lab rules load` installs them). */
+  unloadRules?: () => Promise<string[]>;
 }
 
 // The queue names each consumer uses by default (their main.ts reads the same variables).
@@ -81,6 +84,7 @@ export function labFaultContext(paths: LabPaths, shell: NodeJS.ProcessEnv = proc
             overrides && { ...overrides, ...releaseAttributes(component.env, overrides) },
           );
         },
+    unloadRules: () => unloadLearnerRules(paths, mode),
     async waitHealthy() {
       const deadline = Date.now() + HEALTH_DEADLINE_MS;
       for (;;) {

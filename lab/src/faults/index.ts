@@ -128,7 +128,7 @@ export function checkFault(name: string, options: Record<string, unknown> = {}):
 export async function injectFault(ctx: FaultContext, request: InjectRequest): Promise<Injected> {
   const name = faultName(request.name);
   const options = validOptions(name, request.options ?? {});
-  // Poison goes to the exchange, where every consumer's queue gets its copy: it needs no target.
+  // Poison goes to the exchange, for every consumer unless --service names one: it needs no target.
   const targets =
     name === 'poison-message' && !request.service && !request.instance ? [] : targetsOf(ctx, name, request);
 
@@ -142,9 +142,13 @@ export async function injectFault(ctx: FaultContext, request: InjectRequest): Pr
   const previous = records.find((r) => r.name === name);
   const record: LabFault = { name, options, since: new Date().toISOString() };
   if (name === 'dropped-index') await dropHistoryIndex(ctx);
-  if (name === 'poison-message') record.undo = { messageIds: await publishPoison(ctx, Number(options.count)) };
+  if (name === 'poison-message') {
+    const messageIds = typeof options.messageIds === 'string' ? options.messageIds.split(',') : undefined;
+    const services = [...new Set(targets.map((t) => t.service))];
+    record.undo = { messageIds: await publishPoison(ctx, { count: Number(options.count), messageIds, services }) };
+  }
   if (name === 'noisy-client') {
-    const before = await startNoisyClient(ctx, Number(options.rate));
+    const before = await startNoisyClient(ctx, Number(options.rate), options.apiKey as string | undefined);
     record.undo = previous?.undo ?? { ...before }; // injected twice: still go back to what ran before the first
   }
   if (name === 'bad-release') {
@@ -245,20 +249,24 @@ export async function activeFaults(ctx: FaultContext): Promise<{ faults: ActiveE
 
 export interface ResetResult extends Cleared {
   purged: Record<string, number>;
+  /** The learner's rule files taken out of Prometheus (the files themselves are kept). */
+  rulesUnloaded: string[];
 }
 
 /**
  * Everything back to how `lab up` left it, whatever the state file says: every fault cleared, the
  * index present, every instance on its planned release, the default traffic profile, the
- * dead-letter queues empty; then waits until every component is healthy.
+ * dead-letter queues empty, Prometheus with the lab's rules only; then waits until every
+ * component is healthy.
  */
 export async function resetLab(ctx: FaultContext): Promise<ResetResult> {
   const result = await clearFaults(ctx);
+  const rulesUnloaded = (await ctx.unloadRules?.()) ?? [];
   await restoreHistoryIndex(ctx);
   for (const instance of ctx.instances) if (ctx.deploy) await ctx.deploy(instance.name, undefined);
   if (ctx.trafficUrl) await setTraffic(ctx, { profile: 'default' });
   const purged = await purgeDeadLetters(ctx);
   writeLabFaults(ctx, []);
   await ctx.waitHealthy();
-  return { ...result, purged };
+  return { ...result, purged, rulesUnloaded };
 }

@@ -93,24 +93,34 @@ async function withBroker<T>(ctx: FaultContext, work: (conn: amqp.ChannelModel) 
   }
 }
 
-/** `count` messages that are not JSON, for each consumer's routing key; consumers dead-letter them. */
-export async function publishPoison(ctx: FaultContext, count: number): Promise<string[]> {
+/** The routing key each consumer binds its queue to (declareQueue in its service): poison for it goes there. */
+const CONSUMER_KEYS: Record<string, string> = { inventory: ORDER_CREATED, notifications: ORDER_PAID };
+
+export interface PoisonRequest {
+  count: number;
+  /** The messages' ids; random ones when left out. */
+  messageIds?: string[];
+  /** The consumers to poison; every consumer when empty. */
+  services: string[];
+}
+
+/** Messages that are not JSON, for each poisoned consumer's routing key; consumers dead-letter them. */
+export async function publishPoison(ctx: FaultContext, request: PoisonRequest): Promise<string[]> {
+  const ids = request.messageIds ?? Array.from({ length: request.count }, () => `poison-${randomUUID()}`);
+  const services = request.services.length ? request.services : Object.keys(CONSUMER_KEYS);
   return withBroker(ctx, async (conn) => {
     const channel = await conn.createConfirmChannel();
     await channel.checkExchange(ctx.exchange).catch(() => {
       throw new LabError(`no exchange ${ctx.exchange}: has orders started once?`);
     });
-    const ids: string[] = [];
-    for (const routingKey of [ORDER_CREATED, ORDER_PAID]) {
-      for (let i = 0; i < count; i += 1) {
-        const messageId = `poison-${randomUUID()}`;
+    for (const routingKey of services.map((s) => CONSUMER_KEYS[s])) {
+      for (const messageId of ids) {
         channel.publish(ctx.exchange, routingKey, Buffer.from(`{"type":"${routingKey}", "order": {`), {
           messageId,
           persistent: true,
           contentType: 'application/json',
           headers: { 'x-occurred-at': Date.now() },
         });
-        ids.push(messageId);
       }
     }
     await channel.waitForConfirms();
@@ -155,10 +165,10 @@ async function traffic(ctx: FaultContext, change?: Record<string, unknown>): Pro
   return (await res.json()) as TrafficState;
 }
 
-/** Switches the generator to the noisy profile; answers the profile and rate to go back to. */
-export async function startNoisyClient(ctx: FaultContext, rate: number): Promise<TrafficState> {
+/** Switches the generator to the noisy profile (with its own API key); answers the profile and rate to go back to. */
+export async function startNoisyClient(ctx: FaultContext, rate: number, apiKey?: string): Promise<TrafficState> {
   const before = await traffic(ctx);
-  await traffic(ctx, { profile: 'noisy', rate });
+  await traffic(ctx, { profile: 'noisy', rate, ...(apiKey && { noisyApiKey: apiKey }) });
   return { profile: before.profile === 'noisy' ? 'default' : before.profile, rate: before.rate };
 }
 

@@ -3,8 +3,18 @@ import { LabError } from '../errors';
 import type { FaultContext, Instance } from './context';
 
 /** One call to an instance's fault admin API (/admin/faults), with the lab token. */
-async function admin<T>(ctx: FaultContext, instance: Instance, method: string, path: string, body?: unknown) {
-  const url = `${instance.url}/admin/faults${path}`;
+const admin = <T>(ctx: FaultContext, instance: Instance, method: string, path: string, body?: unknown) =>
+  adminRequest<T>(ctx, instance, method, `/faults${path}`, body);
+
+/** One call to an instance's admin API (`/admin<path>`), with the lab token. */
+export async function adminRequest<T>(
+  ctx: FaultContext,
+  instance: Instance,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const url = `${instance.url}/admin${path}`;
   let res: Response;
   try {
     res = await fetch(url, {

@@ -3,11 +3,12 @@ import path from 'node:path';
 import type { LabPaths } from '../paths';
 import { ROOT } from '../paths';
 import type { Component } from '../topology';
+import { installedRulesDir } from './learner-rules';
 
 /**
  * Lite mode runs Prometheus and Alertmanager with the same config files as the Docker stack:
- * prometheus.yml is copied unchanged (its rules/ linked beside it) and only the target file
- * differs; alertmanager.yml differs only in where the webhook is.
+ * prometheus.yml is copied unchanged (its rules/ linked beside it, learner/ empty) and only the
+ * target file differs; alertmanager.yml differs only in where the webhook is.
  */
 export function writeObservabilityConfig(paths: LabPaths, list: Component[], root = ROOT): void {
   const source = path.join(root, 'observability');
@@ -17,6 +18,9 @@ export function writeObservabilityConfig(paths: LabPaths, list: Component[], roo
   const rules = path.join(paths.prometheus, 'rules');
   fs.rmSync(rules, { force: true, recursive: true });
   fs.symlinkSync(path.join(source, 'prometheus/rules'), rules);
+  // learner/*.rules.yml: the learner's own rules, installed by `lab rules load`; none at start.
+  fs.rmSync(installedRulesDir(paths), { force: true, recursive: true });
+  fs.mkdirSync(installedRulesDir(paths));
   fs.writeFileSync(path.join(targets, 'native.json'), `${JSON.stringify(nativeTargets(list), null, 2)}\n`);
 
   const webhookPort = list.find((c) => c.kind === 'webhook')?.port ?? 9099;

@@ -13,6 +13,7 @@ const change = z.strictObject({
   running: z.boolean().optional(),
   rate: z.number().min(0).max(500).optional(),
   profile: z.string().min(1).max(100).optional(),
+  noisyApiKey: z.string().min(1).max(100).optional(),
 });
 
 /** The generator's control API (`lab traffic ...` talks to it) beside its /metrics and health. */

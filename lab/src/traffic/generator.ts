@@ -25,6 +25,8 @@ export interface TrafficChange {
   running?: boolean;
   rate?: number;
   profile?: string;
+  /** The noisy client's API key; a profile change without one goes back to profiles.json's. */
+  noisyApiKey?: string;
 }
 
 export class UnknownProfileError extends Error {}
@@ -43,6 +45,7 @@ export class TrafficGenerator {
   private running = true;
   private rate: number;
   private profileName: string;
+  private noisyApiKey: string;
   private users: User[] = [];
   private inFlight = 0;
   private sent = 0;
@@ -62,6 +65,7 @@ export class TrafficGenerator {
     this.random = options.random ?? Math.random;
     this.rate = options.rate ?? this.profileOf(options.profile).rate;
     this.profileName = options.profile;
+    this.noisyApiKey = options.profiles.journeys['noisy-client'].apiKey;
   }
 
   /** Enrols the users (waiting for the gateway if need be), then starts the clock. */
@@ -96,6 +100,8 @@ export class TrafficGenerator {
       this.rate = this.profileOf(change.profile).rate;
       this.profileName = change.profile;
     }
+    if (change.profile !== undefined || change.noisyApiKey !== undefined)
+      this.noisyApiKey = change.noisyApiKey ?? this.options.profiles.journeys['noisy-client'].apiKey;
     if (change.rate !== undefined) this.rate = change.rate;
     if (change.running !== undefined) this.running = change.running;
     this.publishRate();
@@ -179,7 +185,7 @@ export class TrafficGenerator {
       int,
       user: () => this.users[int(0, this.users.length - 1)],
       visitorKey: `lab-visitor-${int(1, profiles.visitors)}`,
-      noisyApiKey: profiles.journeys['noisy-client'].apiKey,
+      noisyApiKey: this.noisyApiKey,
     };
   }
 

@@ -30,7 +30,7 @@ export interface JourneyContext {
   user(): User;
   /** The API key of an anonymous visitor, one of the profile file's `visitors`. */
   visitorKey: string;
-  /** The API key of the noisy client, from profiles.json. */
+  /** The API key of the noisy client: profiles.json's, or the one the noisy-client fault names. */
   noisyApiKey: string;
 }
 

@@ -9,8 +9,10 @@ import {
 } from '@shopnow/kit';
 import type { Express, RequestHandler } from 'express';
 import { authenticate, createVerifier, type JwtSettings } from './auth';
+import { clientLimits } from './client-limits';
 import { createProxy, type ProxySettings } from './proxy';
 import { rateLimit, type RateLimitSettings } from './rate-limit';
+import { DEFAULT_DRAIN, drainBeforeError, drainUnless, type DrainSettings } from './request-body';
 import { ROUTES } from './routes';
 import { createUpstreams, type HealthCheckSettings, type UpstreamConfig } from './upstreams';
 
@@ -32,6 +34,8 @@ export interface GatewayDeps extends FaultWiring {
   upstreams: UpstreamConfig[];
   health: HealthCheckSettings;
   proxy: ProxySettings;
+  /** How much of a body the gateway reads and drops before answering a request itself (request-body.ts). */
+  drain?: DrainSettings;
 }
 
 export interface Gateway {
@@ -50,11 +54,26 @@ export function createApp(deps: GatewayDeps): Gateway {
   // upstream away the gateway answers with its own JSON errors. Taking the only entry point out of
   // rotation would turn those clear answers into refused connections.
   // Bodies are not parsed: the proxy forwards them byte for byte (and enforces their size).
-  const app = createServiceApp({ log, registry, bodyLimit: false, faults, labToken, release });
+  // Whatever the gateway answers itself waits for the request's body first (request-body.ts): the
+  // plumbing here, /api/* below, and /admin reads its small JSON bodies itself.
+  const drain = deps.drain ?? DEFAULT_DRAIN;
+  const forwardedOrAdmin = (req: { path: string }) => /^\/(api|admin)/i.test(req.path);
+  const app = createServiceApp({
+    log,
+    registry,
+    bodyLimit: false,
+    faults,
+    labToken,
+    release,
+    first: [drainUnless(drain, forwardedOrAdmin)],
+  });
   const upstreams = createUpstreams(deps.upstreams, { health: deps.health, registry, log });
   const proxy = createProxy({ ...deps.proxy, upstreams, registry, log, faults });
   const verify = createVerifier(deps.jwt);
-  const limit = rateLimit({ ...deps.rateLimit, redis: deps.redis, registry, log });
+  const clients = clientLimits(labToken, log);
+  const limit = rateLimit({ ...deps.rateLimit, redis: deps.redis, registry, log, clients });
+  // Beside the fault API, behind the same lab token: one client's limit changed at runtime.
+  app.use('/admin/rate-limits', clients.admin);
 
   // Public on purpose: learners watch replicas leave and rejoin the rotation here.
   app.get('/gateway/upstreams', (_req, res) => {
@@ -75,6 +94,8 @@ export function createApp(deps: GatewayDeps): Gateway {
   for (const route of ROUTES) {
     app.all(route.path, knownMethod, authenticate(verify, route), limit, proxy.forward(route.upstream));
   }
+  // No route took it (the 404 follows), or one refused it: the body is read before the answer.
+  app.use(drainUnless(drain), drainBeforeError(drain));
 
   return {
     app: finishApp(app, log),

@@ -14,6 +14,7 @@ import {
 } from '@shopnow/kit';
 import { z } from 'zod';
 import { createApp } from './app';
+import { answerUnparsable } from './request-body';
 
 const replicas = (fallback: string) =>
   z
@@ -34,6 +35,8 @@ const schema = commonEnv.extend({
   ORDERS_URLS: replicas('http://127.0.0.1:8083'),
   RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(50),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(1),
+  // All clients together on the product listing: what catalog's listing query was sized for.
+  LISTING_RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(40),
   HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
   // How long one try at each upstream may take (orders' checkout includes the payment).
   AUTH_TIMEOUT_MS: z.coerce.number().int().min(1).default(2_000),
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
       points: env.RATE_LIMIT_POINTS,
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
       keyPrefix: 'gateway:ratelimit',
+      routeBudgets: { '/api/products': env.LISTING_RATE_LIMIT_POINTS },
     },
     upstreams: [
       { name: 'auth', urls: env.AUTH_URLS },
@@ -85,7 +89,7 @@ async function main(): Promise<void> {
     },
   });
 
-  await serve(app, {
+  const { server } = await serve(app, {
     port: env.PORT,
     host: env.HOST,
     log,
@@ -93,6 +97,8 @@ async function main(): Promise<void> {
     closers: [close, async () => redis.disconnect()],
     timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   });
+  // What Node cannot parse gets a JSON error and a graceful close too, not a reset.
+  answerUnparsable(server);
 }
 
 main().catch((err: unknown) => {

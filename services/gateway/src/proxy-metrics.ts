@@ -23,6 +23,12 @@ export function proxyMetrics(registry: Registry) {
     labelNames: ['upstream', 'outcome'],
     registers: [registry],
   });
+  const budgetEnforced = new prom.Gauge({
+    name: 'gateway_retry_budget_enforced',
+    help: 'Whether the retry budget bounds the retries to an upstream (1) or is bypassed (0): the retry policy in force.',
+    labelNames: ['upstream'],
+    registers: [registry],
+  });
   const state = new prom.Gauge({
     name: 'gateway_circuit_state',
     help: 'Circuit breaker state per upstream: 0 closed, 1 half-open (one probe allowed), 2 open (failing fast).',
@@ -54,5 +60,5 @@ export function proxyMetrics(registry: Registry) {
     }
   }
 
-  return { duration, requests, retries, watch };
+  return { duration, requests, retries, budgetEnforced, watch };
 }

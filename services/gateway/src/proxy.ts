@@ -1,5 +1,4 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { pipeline } from 'node:stream';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import { AppError, type Faults, type Logger, type Registry } from '@shopnow/kit';
 import type { Request, RequestHandler, Response } from 'express';
@@ -7,6 +6,7 @@ import CircuitBreaker from 'opossum';
 import { proxyMetrics } from './proxy-metrics';
 import { RETRYABLE_METHODS, servicePath, type UpstreamName } from './routes';
 import { createRetryBudget, type RetryBudgetSettings } from './retry-budget';
+import { readBody } from './request-body';
 import type { Replica, Upstream, Upstreams } from './upstreams';
 
 export interface ProxySettings {
@@ -74,25 +74,6 @@ interface Outgoing {
   body: Buffer;
 }
 
-/** Reads the body up to the limit: a bigger one is refused before it costs memory or a service's time. */
-async function readBody(req: Request, limit: number): Promise<Buffer> {
-  const tooLarge = () => new AppError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`);
-  if (Number(req.get('content-length') ?? 0) > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw tooLarge();
-      chunks.push(chunk);
-    }
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw new AppError(400, 'REQUEST_ABORTED', 'the request body could not be read');
-  }
-  return Buffer.concat(chunks);
-}
-
 function outgoingOf(req: Request, body: Buffer): Outgoing {
   const headers = endToEnd(req.headers);
   // The gateway is the edge: what a client claims in X-Forwarded-For is not passed on as truth.
@@ -105,6 +86,23 @@ function outgoingOf(req: Request, body: Buffer): Outgoing {
     headers['content-length'] = String(body.length);
   }
   return { method: req.method, path: servicePath(req.originalUrl), headers, body };
+}
+
+/**
+ * Streams an upstream's body to the client. If either side goes away mid-body the other is closed
+ * too: there is no one left to answer, and a half-read upstream socket cannot be reused. Two
+ * listeners and pipe() rather than stream.pipeline(), which adds seven 'close' listeners to every
+ * response (past ten with the instrumentation's, Node builds a MaxListenersExceededWarning and its
+ * stack trace on every request) and aborts an AbortController, a DOMException, as each one ends.
+ */
+function relay(response: IncomingMessage, res: ServerResponse): void {
+  response.once('close', () => {
+    if (!response.complete) res.destroy();
+  });
+  res.once('close', () => {
+    if (!res.writableFinished) response.destroy();
+  });
+  response.pipe(res);
 }
 
 const connectionFailure = (err: { code?: string }): FailureKind =>
@@ -191,6 +189,14 @@ export function createProxy(
       return [upstream.name, lane] as const;
     }),
   );
+  // The policy in force is exported, so that a bypassed budget shows before the storm it allows.
+  const enforceBudget = (on: boolean) => {
+    for (const name of lanes.keys()) metrics.budgetEnforced.set({ upstream: name }, on ? 1 : 0);
+  };
+  enforceBudget(!faults?.active('retry-storm'));
+  faults?.onChange((name, changed) => {
+    if (name === 'retry-storm') enforceBudget(changed === undefined);
+  });
   function lane(name: UpstreamName) {
     const found = lanes.get(name);
     if (!found) throw new Error(`no upstream named ${name}`);
@@ -202,8 +208,7 @@ export function createProxy(
     for (const [name, value] of Object.entries(endToEnd(response.headers)))
       if (value !== undefined) res.setHeader(name, value);
     res.setHeader('x-upstream-instance', replica.instance);
-    // If either side goes away mid-body both streams are closed; there is no one left to answer.
-    pipeline(response, res, () => undefined);
+    relay(response, res);
   }
 
   const retryable = (method: string, failure: UpstreamFailure) =>
@@ -248,6 +253,9 @@ export function createProxy(
           retrying = false;
         }
         if (!retrying) {
+          // A failure passed on after retries is logged here: the service's own answer is not.
+          if (attempt > 0)
+            log.warn('upstream failed after retries', { upstream: name, tries: attempt + 1, failure: failure.kind });
           if (failure.response) return answer(res, failure.response, replica);
           if (failure.kind === 'timeout') {
             throw new AppError(504, 'UPSTREAM_TIMEOUT', `${name} did not answer within ${timeoutsMs[name]} ms`);

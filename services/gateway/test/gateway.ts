@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createLogger, createRedis, createRegistry, serve, type Redis, type Registry } from '@shopnow/kit';
 import { SignJWT } from 'jose';
 import { createApp, type GatewayDeps } from '../src/app';
+import { answerUnparsable } from '../src/request-body';
 import type { UpstreamName } from '../src/routes';
 import { REDIS_URL } from '../../../test/support/backends';
 
@@ -127,6 +128,8 @@ export async function startGateway(overrides: Overrides): Promise<Running> {
     },
   });
   const running = await serve(app, { port: 0, host: '127.0.0.1', log, closers: [close], handleSignals: false });
+  // As main.ts wires it: what Node cannot parse is answered in JSON too.
+  answerUnparsable(running.server);
   return {
     base: `http://127.0.0.1:${running.port}`,
     registry,

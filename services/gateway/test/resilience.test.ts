@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import {
   answerAfter,
   bearer,
@@ -250,6 +250,46 @@ describe('clients that hang up', () => {
     expect(await upstreamClosed).toBe(true); // the gateway hung up on the upstream before it answered
     const text = await (await fetch(`${gateway.base}/metrics`)).text();
     expect(text).not.toMatch(/http_server_request_duration_seconds_count\{[^}]*status_class="5xx"/);
+    expect((await fetch(`${gateway.base}/health/live`)).status).toBe(200);
+  });
+});
+
+describe('bodies cut short', () => {
+  let upstreamGone: () => void;
+  const upstreamClosed = new Promise<void>((resolve) => (upstreamGone = resolve));
+  // /products/1: half of a declared body, then the connection drops. Anything else: a body that
+  // starts and never ends, until the gateway hangs up.
+  const cutting = (req: http.IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    res.write('{"products": [');
+    if (req.url === '/products/1') return void setTimeout(() => res.socket?.destroy(), 20);
+    res.once('close', () => upstreamGone());
+  };
+  let double: Double;
+  let gateway: Running;
+  beforeAll(async () => {
+    double = await startDouble(cutting);
+    gateway = await startGateway({ urls: { catalog: [double.url] } });
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await double.close();
+  });
+
+  it('closes the client connection when the upstream goes away mid-body', async () => {
+    const res = await fetch(`${gateway.base}/api/products/1`);
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+    expect((await fetch(`${gateway.base}/health/live`)).status).toBe(200);
+  });
+
+  it('closes the upstream request when the client goes away mid-body', async () => {
+    await new Promise<void>((resolve, reject) => {
+      http
+        .get(`${gateway.base}/api/products`, (res) => res.once('data', () => resolve(void res.destroy())))
+        .once('error', reject);
+    });
+    await upstreamClosed;
     expect((await fetch(`${gateway.base}/health/live`)).status).toBe(200);
   });
 });

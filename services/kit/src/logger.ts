@@ -1,3 +1,4 @@
+import client from 'prom-client';
 import winston from 'winston';
 
 export type Logger = winston.Logger;
@@ -8,6 +9,8 @@ const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*/g;
 // Credentials inside URLs: mysql://user:password@host, amqp://guest:guest@host.
 const URL_CREDENTIALS = /(\w+:\/\/[^:/@\s]+:)[^@\s]+@/g;
 const REDACTED = '[REDACTED]';
+// Where winston's formats leave the finished line for the transports (triple-beam's MESSAGE).
+const MESSAGE = Symbol.for('message');
 
 function redactString(value: string): string {
   return value.replace(JWT, REDACTED).replace(URL_CREDENTIALS, `$1${REDACTED}@`);
@@ -35,6 +38,35 @@ export const redact = winston.format((info) => {
 });
 
 /**
+ * What this process writes to its log, by level: lines and bytes. Log volume costs disk and
+ * ingestion like any other resource, and an instance that floods its log shows here first.
+ * Process-wide, like the process_* metrics: every registry createRegistry() makes exposes them.
+ */
+export const logMessages = new client.Counter({
+  name: 'log_messages_total',
+  help: 'Log records written by this process, by level.',
+  labelNames: ['level'],
+  registers: [],
+});
+export const logMessageBytes = new client.Counter({
+  name: 'log_message_bytes_total',
+  help: 'Bytes of log records written by this process (the JSON line and its newline), by level.',
+  labelNames: ['level'],
+  registers: [],
+});
+
+/**
+ * Counts a record as the transport writes it: after the level filter (a debug line dropped at
+ * level info costs nothing) and after formatting (the bytes are the line that leaves the process).
+ */
+const counted = winston.format((info) => {
+  const line = info[MESSAGE] as unknown;
+  logMessages.inc({ level: info.level });
+  logMessageBytes.inc({ level: info.level }, typeof line === 'string' ? Buffer.byteLength(line) + 1 : 0);
+  return info;
+});
+
+/**
  * JSON lines on stdout (factor 11: logs are an event stream). Inside a request the OpenTelemetry
  * winston instrumentation adds trace_id and span_id, and ships the record over OTLP when an
  * endpoint is configured.
@@ -49,6 +81,6 @@ export function createLogger(service: string, level = 'info'): Logger {
       winston.format.timestamp(),
       winston.format.json(),
     ),
-    transports: [new winston.transports.Console()],
+    transports: [new winston.transports.Console({ format: counted() })],
   });
 }

@@ -2,6 +2,7 @@ import { trace } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 import client from 'prom-client';
 import type { Faults } from './faults/engine';
+import { logMessageBytes, logMessages } from './logger';
 
 export { client as prom };
 
@@ -31,6 +32,9 @@ export function createRegistry(service: string, version: string): Registry {
     registers: [registry],
   });
   buildInfo.set({ service, version }, 1);
+  // Counted by the logger, which main.ts creates before the registry.
+  registry.registerMetric(logMessages);
+  registry.registerMetric(logMessageBytes);
   return registry;
 }
 

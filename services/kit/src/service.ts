@@ -26,6 +26,8 @@ export interface ServiceBase extends FaultWiring {
   bodyLimit?: string | false;
   /** RED metrics for every request; off only to measure what they cost (METRICS_ENABLED=false). */
   metrics?: boolean;
+  /** Handlers that see every request before any route, the plumbing's too (the gateway drains bodies here). */
+  first?: RequestHandler[];
 }
 
 /**
@@ -41,10 +43,12 @@ export function createServiceApp({
   labToken,
   release,
   metrics = redMetricsEnabled(),
+  first = [],
 }: ServiceBase): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('shuttingDown', false);
+  for (const handler of first) app.use(handler);
   app.get('/metrics', metricsHandler(registry));
   app.get('/health/live', live);
   app.get(

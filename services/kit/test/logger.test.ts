@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { createLogger } from '../src/logger';
+import { createLogger, logMessageBytes, logMessages } from '../src/logger';
 
 function capture(): { logger: winston.Logger; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -69,5 +69,37 @@ describe('createLogger', () => {
     const { logger, lines } = capture();
     logger.error('failed', { err: new Error(`connect mysql://orders:pw123@db failed`) });
     expect(lines()[0].err).toEqual({ name: 'Error', message: 'connect mysql://orders:[REDACTED]@db failed' });
+  });
+});
+
+describe('log volume metrics', () => {
+  const valueAt = async (counter: typeof logMessages, level: string) =>
+    (await counter.get()).values.find((v) => v.labels.level === level)?.value ?? 0;
+
+  it('count the lines and bytes that reach stdout, by level, after the level filter', async () => {
+    const written: string[] = [];
+    // Where winston's Console transport writes: Node's console._stdout (Jest's own, under Jest).
+    const { _stdout: out } = console as unknown as { _stdout: NodeJS.WriteStream };
+    const stdout = jest.spyOn(out, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const before = { info: await valueAt(logMessages, 'info'), bytes: await valueAt(logMessageBytes, 'info') };
+      const debugBefore = await valueAt(logMessages, 'debug');
+      const logger = createLogger('test-service', 'info');
+      logger.debug('dropped at level info');
+      logger.info('kept', { n: 1 });
+      logger.info('kept', { n: 2, headers: { accept: '*/*' } });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(written).toHaveLength(2);
+      expect(await valueAt(logMessages, 'info')).toBe(before.info + 2);
+      expect(await valueAt(logMessages, 'debug')).toBe(debugBefore);
+      expect(await valueAt(logMessageBytes, 'info')).toBe(
+        before.bytes + written.reduce((sum, line) => sum + Buffer.byteLength(line), 0),
+      );
+    } finally {
+      stdout.mockRestore();
+    }
   });
 });

@@ -28,6 +28,9 @@ describe('the metrics exposition', () => {
     const text = await (await sampleRegistry()).metrics();
     expect(text).toContain('orders_created_total{status="paid"} 1 # {trace_id="4bf92f3577b34da6a3ce929d0e0e4736"} 1');
     expect(text).toContain('shopnow_build_info{service="orders",version="1.2.3"} 1');
+    // Counted by the logger, exposed by every registry (no line may have been written yet).
+    expect(text).toContain('# TYPE log_messages counter');
+    expect(text).toContain('# TYPE log_message_bytes counter');
     expect(text.trimEnd().endsWith('# EOF')).toBe(true);
   });
 

@@ -11,7 +11,7 @@ export const LAB_TOKEN_HEADER = 'x-lab-token';
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Only the lab, holding LAB_TOKEN from .env, may switch faults; without a configured token the admin API is off. */
-function requireLabToken(labToken: string | undefined): RequestHandler {
+export function requireLabToken(labToken: string | undefined): RequestHandler {
   return (req, _res, next) => {
     if (!labToken) throw notFound('admin API');
     const given = req.get(LAB_TOKEN_HEADER) ?? '';

@@ -112,10 +112,23 @@ export const FAULTS = {
     options: z.strictObject({}),
   },
   'poison-message': {
-    description: 'Publishes a message consumers cannot process to the events exchange.',
+    description:
+      'Publishes messages consumers cannot process to the events exchange: for both consumers, or for --service only.',
     where: 'lab',
     services: ['inventory', 'notifications'],
-    options: z.strictObject({ count: z.number().int().min(1).max(100).default(1) }),
+    options: z
+      .strictObject({
+        count: z.number().int().min(1).max(100).default(1),
+        // Comma-separated so that `--set messageIds=a,b` works; random ids when left out.
+        messageIds: z
+          .string()
+          .regex(/^[\w.:-]{1,100}(,[\w.:-]{1,100})*$/)
+          .optional(),
+      })
+      .refine((o) => o.messageIds === undefined || o.messageIds.split(',').length === o.count, {
+        message: 'messageIds must list as many ids as count',
+        path: ['messageIds'],
+      }),
   },
   'bad-release': {
     description: 'Deploys version 2.0.0 of a service to one instance; that release fails a share of requests.',
@@ -127,7 +140,14 @@ export const FAULTS = {
     description: 'A client with one API key floods the product listings.',
     where: 'lab',
     services: ['gateway'],
-    options: z.strictObject({ rate: z.number().int().min(1).max(500).default(100) }),
+    options: z.strictObject({
+      rate: z.number().int().min(1).max(500).default(100),
+      // The key it sends; the traffic profiles' own when left out.
+      apiKey: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{8,64}$/)
+        .optional(),
+    }),
   },
 } as const;
 

@@ -3,22 +3,26 @@ import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { api, bearer } from '../support/client';
 import { MYSQL_ADMIN_URL } from '../support/backends';
 import { eventually } from '../support/stack';
-import { record, sample, scrape, signUp, sleep, startProxiedStack, type ProxiedStack } from './harness';
+import { record, sample, scrape, signUp, startProxiedStack, type ProxiedStack } from './harness';
 
 /**
  * The inventory consumer dies (SIGKILL) in the middle of its messages: the broker redelivers what
  * it never acknowledged to the restarted consumer, which applies each order exactly once. The
  * consumer is made slow through the kit's consumer-stall fault so the kill lands mid-message.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 // Long enough that no message finishes before the kill, however slow the machine; the kill ends the wait.
 const DELAY_MS = 30_000;
+const ORDERS = 3;
 let lab: ProxiedStack;
 let db: mysql.Connection;
 
 beforeAll(async () => {
-  lab = await startProxiedStack({ basePort: 21480 });
+  // Its own orders schema, so that only this stack's outbox relay publishes these orders (another
+  // stack's relay would hand them to its own inventory, which is not stalled), and its own
+  // inventory schema, so that only these orders move the stock it checks.
+  lab = await startProxiedStack({ basePort: 21480, ownSchemas: ['orders', 'inventory'] });
   db = await mysql.createConnection({ uri: MYSQL_ADMIN_URL });
 });
 
@@ -30,14 +34,19 @@ afterAll(async () => {
 it('redelivers the messages a killed consumer held and applies each exactly once', async () => {
   const { stack } = lab;
   const inventory = stack.instance('inventory');
+  const orders = stack.instance('orders');
+  const labToken = { 'x-lab-token': stack.secrets.labToken };
   const slow = await api(
     inventory.url,
     'PUT',
     '/admin/faults/consumer-stall',
     { mode: 'slow', delayMs: DELAY_MS },
-    { 'x-lab-token': stack.secrets.labToken },
+    labToken,
   );
   expect(slow.status).toBe(200);
+  // Confirmed in force before anything is published: the process itself lists the fault.
+  const listed = await api(inventory.url, 'GET', '/admin/faults', undefined, labToken);
+  expect(JSON.stringify(listed.json)).toContain('consumer-stall');
 
   const customer = await signUp(stack.gateway, 'consumer-kill');
   const productId = 700 + Math.floor(Math.random() * 100);
@@ -45,7 +54,7 @@ it('redelivers the messages a killed consumer held and applies each exactly once
     ((await api(inventory.url, 'GET', `/stock/${productId}`)).json as { available: number }).available;
   const stockBefore = await stockOf();
   const orderIds: string[] = [];
-  for (let i = 0; i < 3; i += 1) {
+  for (let i = 0; i < ORDERS; i += 1) {
     const placed = await api(
       stack.gateway,
       'POST',
@@ -56,21 +65,34 @@ it('redelivers the messages a killed consumer held and applies each exactly once
     expect(placed.status).toBe(201);
     orderIds.push((placed.json as { order: { id: string } }).order.id);
   }
-  // Published, delivered and being processed: the outbox is empty and inventory holds them unacked.
-  await eventually(async () =>
-    sample(await scrape(stack.instance('orders').url), 'outbox_backlog_messages') === 0 ? true : undefined,
-  );
-  await sleep(500);
   const inList = orderIds.map(() => '?').join(',');
   const reservations = async () =>
     Number(
       (
         await db.query<RowDataPacket[]>(
-          `SELECT COUNT(*) AS n FROM e2e_inventory.reservations WHERE order_id IN (${inList})`,
+          `SELECT COUNT(*) AS n FROM ${lab.schemaOf('inventory')}.reservations WHERE order_id IN (${inList})`,
           orderIds,
         )
       )[0][0].n,
     );
+  // In the consumer's hands: published (the outbox empty, the broker confirmed each order.created),
+  // and delivered (none left ready in inventory's queue), so held unacknowledged (prefetch 10).
+  await eventually(
+    async () => {
+      const published = await scrape(orders.url);
+      const queued = sample(await scrape(inventory.url), 'messaging_queue_messages');
+      const confirmed =
+        sample(published, 'messaging_client_sent_messages_total', {
+          routing_key: 'order.created',
+          outcome: 'confirmed',
+        }) ?? 0;
+      return sample(published, 'outbox_backlog_messages') === 0 && confirmed >= ORDERS && queued === 0
+        ? true
+        : undefined;
+    },
+    30_000,
+    'every order.created published and delivered to inventory',
+  );
   expect(await reservations()).toBe(0);
   const killedAt = Date.now();
   expect(await stack.kill('inventory', 'SIGKILL')).toBeNull();
@@ -78,25 +100,36 @@ it('redelivers the messages a killed consumer held and applies each exactly once
 
   // The restarted consumer has no fault switched on (faults live in the process).
   await stack.restart('inventory');
-  await eventually(async () => ((await reservations()) === orderIds.length ? true : undefined), 30_000, 'reservations');
+  await eventually(async () => ((await reservations()) === ORDERS ? true : undefined), 60_000, 'reservations');
   const appliedMs = Date.now() - killedAt;
-  // Past the redelivery, nothing more arrives: still one reservation per order, stock moved once.
-  await sleep(1_000);
+  // Done with the redelivered messages: each acknowledged, none left in the queue.
+  const text = await eventually(
+    async () => {
+      const now = await scrape(inventory.url);
+      const acks = sample(now, 'messaging_client_consumed_messages_total', { outcome: 'ack' }) ?? 0;
+      return acks >= ORDERS && sample(now, 'messaging_queue_messages') === 0 ? now : undefined;
+    },
+    30_000,
+    'the redelivered messages acknowledged',
+  );
   const [lines] = await db.query<RowDataPacket[]>(
-    `SELECT order_id, SUM(quantity) AS units FROM e2e_inventory.reservation_lines WHERE order_id IN (${inList}) GROUP BY order_id`,
+    `SELECT order_id, SUM(quantity) AS units FROM ${lab.schemaOf('inventory')}.reservation_lines
+      WHERE order_id IN (${inList}) GROUP BY order_id`,
     orderIds,
   );
-  const text = await scrape(inventory.url);
+  const stockAfter = await stockOf();
   record('consumer-sigkill', {
     ordersInFlightAtKill: orderIds.length,
     appliedBeforeKill: 0,
     reservationsAfterRestart: await reservations(),
     unitsReserved: lines.reduce((sum, row) => sum + Number(row.units), 0),
-    stockMoved: stockBefore - (await stockOf()),
+    stockMoved: stockBefore - stockAfter,
     acksAfterRestart: sample(text, 'messaging_client_consumed_messages_total', { outcome: 'ack' }),
     msFromKillToApplied: appliedMs,
   });
   expect(lines.map((row) => Number(row.units))).toEqual(orderIds.map(() => 2));
-  expect(stockBefore - (await stockOf())).toBe(orderIds.length * 2);
-  expect(sample(text, 'inventory_reservations_total', { outcome: 'reserved' })).toBe(orderIds.length);
+  expect(stockBefore - stockAfter).toBe(ORDERS * 2);
+  expect(sample(text, 'inventory_reservations_total', { outcome: 'reserved' })).toBe(ORDERS);
+  expect(sample(text, 'inventory_reservations_total', { outcome: 'duplicate' })).toBe(0);
+  expect(sample(text, 'messaging_client_consumed_messages_total', { outcome: 'ack' })).toBe(ORDERS);
 });

@@ -2,21 +2,38 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { api, send } from '../support/client';
-import { record, rssOf, sample, signUp, sleep, startProxiedStack, type ProxiedStack } from './harness';
+import { memoryOf, record, signUp, sleep, startProxiedStack, type ProxiedStack } from './harness';
 
 /**
  * The edge, fuzzed: a seeded fast-check generator sends 10,000 malformed or hostile requests
  * (methods, paths, headers, encodings, bodies, sizes, JWT variants) to the gateway, 16 at a time.
- * None may be answered 5xx, no process may exit, and every process's memory must come back near
- * where it started.
+ * Every one gets an answer (no reset), none is answered 5xx, no process exits, and every process's
+ * heap comes back to where it started.
  */
-jest.setTimeout(240_000);
+jest.setTimeout(480_000);
 
 const SEED = 20_261_124;
 const REQUESTS = 10_000;
 const CONCURRENCY = 16;
-/** "Near": at most 30 MB or 25% above, whichever is larger. */
-const SLACK = (before: number) => Math.max(30 * 1024 * 1024, before * 0.25);
+const MB = 1024 * 1024;
+/**
+ * "Back to baseline" for V8's used heap: at most 12 MB or 25% above it, whichever is larger. An idle
+ * process collects garbage only now and then, so right after a burst its heap still holds garbage
+ * (the gateway's peaked at 55-96 MB from ~38 in our runs); the heap is therefore polled, every 2 s
+ * for up to SETTLE_MS, until a collection has run. What stays above the baseline after that is what
+ * a warmed-up process keeps (compiled code, prom-client's children for the routes and statuses the
+ * fuzz reached, pools) plus garbage in the services behind the gateway that see too few requests
+ * to collect: up to 7.7 MB over seven runs. A leak of 1 KB a request (15 MB after 15,200) fails.
+ */
+const HEAP_SLACK = (baseline: number) => Math.max(12 * MB, baseline * 0.25);
+/**
+ * Resident memory is what the machine sees, but V8 keeps the 256 KiB heap pages it grew into
+ * mapped and resident for reuse once its heap shrinks again (docs/reliability.md), so RSS after a
+ * burst stays near its high-water mark without a leak. What it must not do is keep growing: after
+ * half the requests again it may be at most this much above where the first pass left it.
+ */
+const RSS_SLACK = (after: number) => Math.max(30 * MB, after * 0.25);
+const SETTLE_MS = 90_000;
 
 let lab: ProxiedStack;
 
@@ -166,7 +183,7 @@ function requests(ctx: { tokens: string[]; orderIds: string[] }) {
   });
 }
 
-it('answers 10,000 fuzzed requests without a 5xx, an exit, or memory that stays grown', async () => {
+it('answers 10,000 fuzzed requests without a reset, a 5xx, an exit, or a heap that stays grown', async () => {
   const { stack } = lab;
   const customer = await signUp(stack.gateway, 'fuzz');
   const admin = await api(stack.gateway, 'POST', '/api/auth/login', {
@@ -189,7 +206,7 @@ it('answers 10,000 fuzzed requests without a 5xx, an exit, or memory that stays 
   const statuses = new Map<number, number>();
   const serverErrors: string[] = [];
   const transportErrors: string[] = [];
-  let earlyResets = 0;
+  let largeBodies = 0;
   /** Sends `batch`, CONCURRENCY at a time, counting every answer. */
   async function run(batch: typeof cases): Promise<void> {
     let next = 0;
@@ -197,17 +214,13 @@ it('answers 10,000 fuzzed requests without a 5xx, an exit, or memory that stays 
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < batch.length) {
           const request = batch[next++];
+          // A body the gateway refuses unread (401, 404, 405, 413...) is drained before the answer,
+          // so even a client still sending it gets the answer, never a reset.
+          if (Buffer.byteLength(String(request.body ?? '')) > 16 * 1024) largeBodies += 1;
           // Errors from node:http come from outside Jest's sandbox, so `instanceof Error` would miss them.
           const reply = await send(stack.gateway, request.method, request.path, request).catch(
             (err: { code?: string; message?: string }) => ({ failed: `${err.code} ${err.message}` }),
           );
-          // A large body (here > 16 KiB) on a request refused before its body is read (405, 401, 404,
-          // 413) is answered early and the connection closed: the client, still writing, may see a
-          // reset instead of the answer. Counted apart; any other reset is a failure.
-          if ('failed' in reply && Buffer.byteLength(String(request.body ?? '')) > 16 * 1024) {
-            earlyResets += 1;
-            continue;
-          }
           if ('failed' in reply) {
             transportErrors.push(
               `${request.method} ${request.path.slice(0, 80)} (${String(request.body ?? '').length} bytes): ${reply.failed}`,
@@ -223,38 +236,54 @@ it('answers 10,000 fuzzed requests without a 5xx, an exit, or memory that stays 
       }),
     );
   }
-  /** RSS from /proc and V8's used heap from /metrics, per process, after a pause that lets sockets close and GC run. */
-  async function memory() {
-    await sleep(5_000);
-    return Object.fromEntries(
-      await Promise.all(
-        stack.instances.map(async (i) => {
-          const heap = sample((await send(i.url, 'GET', '/metrics')).text, 'nodejs_heap_size_used_bytes') ?? 0;
-          return [i.name, { rss: rssOf(Number(i.child.pid)), heap }] as const;
-        }),
-      ),
-    );
+
+  type Memory = Record<string, Awaited<ReturnType<typeof memoryOf>>>;
+  const measure = async (): Promise<Memory> =>
+    Object.fromEntries(await Promise.all(stack.instances.map(async (i) => [i.name, await memoryOf(i.url)] as const)));
+  /**
+   * Polls every process's memory until each heap is within HEAP_SLACK of `baseline` (then returns
+   * that poll), or SETTLE_MS has passed (then returns each process's lowest heap seen, to fail on).
+   * Without a baseline it returns each process's lowest heap over a short window: the baseline.
+   */
+  async function settle(baseline?: Memory, windowMs = SETTLE_MS): Promise<{ memory: Memory; ms: number }> {
+    const started = Date.now();
+    const lowest: Memory = {};
+    for (;;) {
+      const now = await measure();
+      for (const [name, m] of Object.entries(now)) if (!lowest[name] || m.heap < lowest[name].heap) lowest[name] = m;
+      const back =
+        baseline &&
+        Object.entries(now).every(([name, m]) => m.heap - baseline[name].heap <= HEAP_SLACK(baseline[name].heap));
+      if (back) return { memory: now, ms: Date.now() - started };
+      if (Date.now() - started >= windowMs) return { memory: lowest, ms: Date.now() - started };
+      await sleep(2_000);
+    }
   }
 
   // A short warm-up first, so the baseline is a process that has served requests, not a cold one.
   await run(cases.slice(0, 200));
-  const before = await memory();
+  const before = (await settle(undefined, 10_000)).memory;
   const started = Date.now();
   await run(cases);
   const durationMs = Date.now() - started;
-  const after = await memory();
+  const peak = await measure();
+  const after = await settle(before);
   // Half the cases again: a leak grows with every request; a process that only grew into its
   // working set (V8 and malloc keep pages they have used) stays where the first pass left it.
   await run(cases.slice(0, REQUESTS / 2));
-  const again = await memory();
+  const again = await settle(before);
 
-  const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
-  const table = (m: typeof before, key: 'rss' | 'heap') =>
+  const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
+  const table = (m: Memory, key: 'rss' | 'heap') =>
     Object.fromEntries(Object.entries(m).map(([name, v]) => [name, mb(v[key])]));
   const names = Object.keys(before);
-  const heapGrown = names.filter((n) => after[n].heap - before[n].heap > SLACK(before[n].heap));
-  const rssNotNearBaseline = names.filter((n) => after[n].rss - before[n].rss > SLACK(before[n].rss));
-  const rssStillGrowing = names.filter((n) => again[n].rss - after[n].rss > SLACK(after[n].rss));
+  const heapNotBack = (m: Memory) =>
+    names
+      .filter((n) => m[n].heap - before[n].heap > HEAP_SLACK(before[n].heap))
+      .map((n) => `${n} ${mb(before[n].heap)} -> ${mb(m[n].heap)} MB`);
+  const rssStillGrowing = names
+    .filter((n) => again.memory[n].rss - after.memory[n].rss > RSS_SLACK(after.memory[n].rss))
+    .map((n) => `${n} ${mb(after.memory[n].rss)} -> ${mb(again.memory[n].rss)} MB`);
 
   record('fuzz', {
     seed: SEED,
@@ -263,21 +292,36 @@ it('answers 10,000 fuzzed requests without a 5xx, an exit, or memory that stays 
     responsesByStatus: Object.fromEntries([...statuses].sort(([a], [b]) => a - b)),
     responses5xx: serverErrors.length,
     transportErrors: transportErrors.length,
-    resetsOfLargeBodiesAnsweredEarly: earlyResets,
+    requestsWithBodiesOver16KiB: largeBodies,
     processExits: stack.instances.filter((i) => i.child.exitCode !== null).length,
-    rssMbBefore: table(before, 'rss'),
-    rssMbAfter10k: table(after, 'rss'),
-    rssMbAfter15k: table(again, 'rss'),
     heapMbBefore: table(before, 'heap'),
-    heapMbAfter10k: table(after, 'heap'),
-    rssNotNearBaseline,
-    nearMeans: 'at most max(30 MB, 25%) above, 5 s after the run',
+    heapMbPeakAfter10k: table(peak, 'heap'),
+    heapMbSettledAfter10k: table(after.memory, 'heap'),
+    heapMbSettledAfter15k: table(again.memory, 'heap'),
+    settleMs: [after.ms, again.ms],
+    rssMbBefore: table(before, 'rss'),
+    rssMbPeakAfter10k: table(peak, 'rss'),
+    rssMbSettledAfter10k: table(after.memory, 'rss'),
+    rssMbSettledAfter15k: table(again.memory, 'rss'),
+    // Where the gateway's memory is, at each step (MB): why its RSS stays up (docs/reliability.md).
+    gatewayMb: Object.fromEntries(
+      (
+        [
+          ['before', before],
+          ['peak', peak],
+          ['after10k', after.memory],
+          ['after15k', again.memory],
+        ] as const
+      ).map(([step, m]) => [step, Object.fromEntries(Object.entries(m.gateway).map(([k, v]) => [k, mb(v)]))]),
+    ),
+    heapBackMeans: 'at most max(12 MB, 25%) above the baseline, polled every 2 s for up to 90 s',
   });
   expect(cases.length).toBeGreaterThanOrEqual(10_000);
   expect(serverErrors.slice(0, 20)).toEqual([]);
   expect(transportErrors.slice(0, 20)).toEqual([]);
   for (const instance of stack.instances)
     expect([instance.name, instance.child.exitCode]).toEqual([instance.name, null]);
-  expect(heapGrown).toEqual([]);
+  expect(heapNotBack(after.memory)).toEqual([]);
+  expect(heapNotBack(again.memory)).toEqual([]);
   expect(rssStillGrowing).toEqual([]);
 });
