@@ -69,7 +69,7 @@ const SERVICES: ServiceSpec[] = [
     port: 8080,
     needs: ['redis', 'jwt'],
     upstreams: { AUTH_URLS: ['auth'], CATALOG_URLS: ['catalog-1', 'catalog-2'], ORDERS_URLS: ['orders'] },
-    settings: ['RATE_LIMIT_POINTS', 'RATE_LIMIT_WINDOW_SECONDS'],
+    settings: ['RATE_LIMIT_POINTS', 'RATE_LIMIT_WINDOW_SECONDS', 'LISTING_RATE_LIMIT_POINTS'],
   },
 ];
 

@@ -30,7 +30,18 @@ export async function eventually<T>(what: string, ms: number, probe: () => Promi
 
 export type Sample = { metric: Record<string, string>; value: [number, string] };
 
+/**
+ * A lab listens on its base port + 0..12 (the services), + 1010, 1013, 1019 (Prometheus,
+ * Alertmanager, webhook) and + 1384 (traffic). None of them may sit in Linux's ephemeral range,
+ * where any outgoing connection can hold the port first (it happened: EADDRINUSE for minutes).
+ * Bases in use: 2080-2980 and 4080 in steps of 100, 18080-30080, 61080, 63080 (grep basePort).
+ */
+const EPHEMERAL = { from: 32768, to: 60999 };
+const LAB_PORT_OFFSETS = [0, 12, 1010, 1013, 1019, 1384];
+
 export function exerciseLab(name: string, own: { basePort: number; schemaPrefix: string }) {
+  const clash = LAB_PORT_OFFSETS.map((o) => own.basePort + o).find((p) => p >= EPHEMERAL.from && p <= EPHEMERAL.to);
+  if (clash) throw new Error(`${name}: base port ${own.basePort} puts port ${clash} in the ephemeral range`);
   const PROMETHEUS = `http://127.0.0.1:${own.basePort + 1010}`;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `lab-${name}-`));
   const env = {

@@ -1,12 +1,12 @@
 /**
  * Exercise 07 (poison-message) end to end in lite mode: a lab from nothing (a fresh LAB_HOME,
- * ports from LAB_BASE_PORT=36080, schemas and broker names prefixed exm_), `lab start` -> `lab
+ * ports from LAB_BASE_PORT=2280, schemas and broker names prefixed exm_), `lab start` -> `lab
  * check` fails -> what the learner reads (`lab dlq`, `lab logs`) shows the poison -> the reference
  * solution (answers, `lab dlq purge`) -> `lab check` passes -> `lab reset` leaves every service
  * healthy, no fault and the dead-letter queues empty; and the adversarial cases: a wrong message
  * id, one consumer of two, another start's message id, the right answers with the poison still
  * in its queues, a replay (the poison comes back), traffic stopped. Needs the real MySQL, Redis
- * and RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 36080-37480 free, and a
+ * and RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 2280-3664 free, and a
  * build (`npx tsc -b`).
  */
 import { randomUUID } from 'node:crypto';
@@ -14,7 +14,7 @@ import type { DeadLetterQueue } from '../src/commands/dlq';
 import type { LogLine } from '../src/commands/logs';
 import { eventually, exerciseLab, item } from './exercise-lab';
 
-const lab = exerciseLab('exercises-07', { basePort: 36080, schemaPrefix: 'exm_' });
+const lab = exerciseLab('exercises-07', { basePort: 2280, schemaPrefix: 'exm_' });
 
 interface Target {
   consumers: string[];

@@ -1,11 +1,11 @@
 /**
  * Exercise 08 (memory-leak) end to end in lite mode, as exercises-lite.test.ts proves 01-03: a
- * lab from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=62080, schemas prefixed exb_),
+ * lab from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=23080, schemas prefixed exh_),
  * `lab start` -> `lab check` fails -> the reference solution (`lab restart <instance>`) ->
  * `lab check` passes -> `lab reset` leaves every service healthy and every fault gone; and the
  * adversarial cases: another instance, the answer of another start, the right answer with the
  * leak still on, traffic stopped. Needs the real MySQL, Redis and RabbitMQ, Debian's prometheus
- * and prometheus-alertmanager, ports 62080-63464 free, and a build (`npx tsc -b`).
+ * and prometheus-alertmanager, ports 23080-24464 free, and a build (`npx tsc -b`).
  */
 import { eventually, exerciseLab, item } from './exercise-lab';
 

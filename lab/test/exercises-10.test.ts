@@ -1,11 +1,11 @@
 /**
  * Exercise 10 (bad-release) end to end in lite mode, as exercises-lite.test.ts proves 01-03: a
- * lab from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=62080, schemas prefixed exb_),
+ * lab from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=30080, schemas prefixed exj_),
  * `lab start` -> `lab check` fails -> the reference solution (`lab rollback <instance>`) ->
  * `lab check` passes -> `lab reset` leaves every service healthy and every fault gone; and the
  * adversarial cases: the other replica (another start's answer), a wrong version, a restart
  * (the instance comes back as the same bad release), traffic stopped. Needs the real MySQL,
- * Redis and RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 62080-63464 free,
+ * Redis and RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 30080-31464 free,
  * and a build (`npx tsc -b`).
  */
 import { eventually, exerciseLab, item } from './exercise-lab';

@@ -1,16 +1,16 @@
 /**
  * Exercise 11 (log-noise) end to end in lite mode, as exercises-lite.test.ts proves 01-03: a lab
- * from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=40080, schemas prefixed exn_),
+ * from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=2480, schemas prefixed exn_),
  * `lab start` -> `lab check` fails -> the reference solution (`lab restart <instance>`) ->
  * `lab check` passes -> `lab reset` leaves every service healthy and every fault gone; and the
  * adversarial cases: the sibling replica, the answer of another start, the access line's message
  * instead of the flood's, the right answers with the flood still on, traffic stopped. Needs the
  * real MySQL, Redis and RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports
- * 40080-41480 free, and a build (`npx tsc -b`).
+ * 2480-3864 free, and a build (`npx tsc -b`).
  */
 import { eventually, exerciseLab, item } from './exercise-lab';
 
-const lab = exerciseLab('exercises-11', { basePort: 40080, schemaPrefix: 'exn_' });
+const lab = exerciseLab('exercises-11', { basePort: 2480, schemaPrefix: 'exn_' });
 
 interface Target {
   instance: string;

@@ -1,19 +1,19 @@
 /**
  * Exercise 14 (writing an alert rule) end to end in lite mode: a lab from nothing (ports from
- * LAB_BASE_PORT=42080, schemas, queues and Redis keys prefixed exo_), `lab start` -> `lab check`
+ * LAB_BASE_PORT=2580, schemas, queues and Redis keys prefixed exo_), `lab start` -> `lab check`
  * fails (only the skeleton is written) -> rules that are broken, miss `for:`, use the wrong
  * threshold or another start's threshold each fail, with promtool's words -> the reference rule
  * passes the hidden promtool cases and fires on the lab's Prometheus, and pages -> stopped traffic
  * never passes -> `lab reset` leaves every service healthy, every fault gone and Prometheus with
  * the lab's rules only, and keeps the learner's file. Needs the real MySQL, Redis and RabbitMQ,
- * Debian's prometheus (promtool too) and prometheus-alertmanager, ports 42080-43480 free, and a
+ * Debian's prometheus (promtool too) and prometheus-alertmanager, ports 2580-3964 free, and a
  * build (`npx tsc -b`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { eventually, exerciseLab, item } from './exercise-lab';
 
-const BASE_PORT = 42080;
+const BASE_PORT = 2580;
 const lab = exerciseLab('exercises-14', { basePort: BASE_PORT, schemaPrefix: 'exo_' });
 const PROMETHEUS = `http://127.0.0.1:${BASE_PORT + 1010}`;
 

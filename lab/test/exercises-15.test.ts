@@ -1,17 +1,17 @@
 /**
  * Exercise 15 (burning the error budget) end to end in lite mode: a lab from nothing (ports from
- * LAB_BASE_PORT=34080, schemas, queues and Redis keys prefixed exl_), `lab start` -> `lab check`
+ * LAB_BASE_PORT=2180, schemas, queues and Redis keys prefixed exl_), `lab start` -> `lab check`
  * fails -> the real CheckoutErrorBudgetBurn page reaches the lab webhook -> the burn rate as a
  * learner reads it in Prometheus is accepted -> the reference solution -> `lab check` passes ->
  * `lab reset` leaves every service healthy and every fault gone; with the adversarial cases: the
  * wrong severity and another start's burn rate fail, the right answers with the fault on fail the
  * fix, stopped traffic never passes. The page's 1 h window is short enough here because the lab
  * is young: its 1 h ratio covers only the minutes since `lab up`. Needs the real MySQL, Redis and
- * RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 34080-35464 free, and a build.
+ * RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 2180-3564 free, and a build.
  */
 import { eventually, exerciseLab, item } from './exercise-lab';
 
-const lab = exerciseLab('exercises-15', { basePort: 34080, schemaPrefix: 'exl_' });
+const lab = exerciseLab('exercises-15', { basePort: 2180, schemaPrefix: 'exl_' });
 
 interface Page {
   status: string;

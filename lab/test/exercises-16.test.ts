@@ -1,6 +1,6 @@
 /**
  * Exercise 16 (the capstone: two faults at once) end to end in lite mode, on one lab brought up
- * from nothing (ports from LAB_BASE_PORT=44080, schemas, queues and Redis keys prefixed exp_).
+ * from nothing (ports from LAB_BASE_PORT=2680, schemas, queues and Redis keys prefixed exp_).
  * Two starts drawing different pairs: a slow payment provider with a dropped index, put right as
  * a learner would through the CLI (`lab restart`, `lab sql`); and a bad release of orders with a
  * leaking catalog replica, put right by the reference solution (`lab rollback`, `lab restart`).
@@ -9,12 +9,12 @@
  * with both faults on fail both fix conditions; fixing either fault alone leaves the other's
  * condition failing; after both it passes; stopped traffic never passes; `lab reset` leaves the
  * lab clean. Needs the real MySQL, Redis and
- * RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 44080-45480 free, and a build.
+ * RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 2680-4064 free, and a build.
  */
 import { loadExercises } from '../src/exercises/catalog';
 import { eventually, exerciseLab, item } from './exercise-lab';
 
-const lab = exerciseLab('exercises-16', { basePort: 44080, schemaPrefix: 'exp_' });
+const lab = exerciseLab('exercises-16', { basePort: 2680, schemaPrefix: 'exp_' });
 
 interface Cause {
   instance: string;

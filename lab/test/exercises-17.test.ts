@@ -1,17 +1,17 @@
 /**
  * Exercise 17 (noisy-client) end to end in lite mode: a lab from nothing (a fresh LAB_HOME, ports
- * from LAB_BASE_PORT=46080, schemas prefixed exq_), `lab start` -> customers refused by the
+ * from LAB_BASE_PORT=2780, schemas prefixed exq_), `lab start` -> customers refused by the
  * listing's shared budget -> `lab check` fails -> the gateway's log names the client (hashed: the
  * raw key is written nowhere) -> the reference solution (a limit of 0 for that client through the
  * gateway's admin API) -> `lab check` passes -> `lab reset` leaves every service healthy and every
  * fault gone; and the adversarial cases: a visitor's key, the client of another start, the right
  * answer with the flood unchecked, traffic stopped, and the flood cleared instead of held off.
  * Needs the real MySQL, Redis and RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports
- * 46080-47480 free, and a build (`npx tsc -b`).
+ * 2780-4164 free, and a build (`npx tsc -b`).
  */
 import { eventually, exerciseLab, item } from './exercise-lab';
 
-const lab = exerciseLab('exercises-17', { basePort: 46080, schemaPrefix: 'exq_' });
+const lab = exerciseLab('exercises-17', { basePort: 2780, schemaPrefix: 'exq_' });
 
 interface Target {
   client: string;

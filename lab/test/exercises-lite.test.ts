@@ -1,12 +1,12 @@
 /**
  * Every exercise, end to end in lite mode, the way a learner meets it: a lab brought up from
- * nothing (a fresh LAB_HOME, its own ports from LAB_BASE_PORT=48080 and its own schemas), then
+ * nothing (a fresh LAB_HOME, its own ports from LAB_BASE_PORT=2880 and its own schemas), then
  * for each exercise `lab start` -> `lab check` fails -> the scripted reference solution ->
  * `lab check` passes -> `lab reset` leaves every service healthy and every fault gone; with the
  * adversarial cases: a wrong answer, a right answer with the fault still active, stopped traffic,
  * an answer from another start. The start and the reference solution run in-process (they need
  * the target); everything else goes through the `lab` CLI. Needs the real MySQL, Redis and
- * RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 48080-49464 free, and a build
+ * RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 2880-4264 free, and a build
  * (`npx tsc -b`). Checks measure over a 30 s window (LAB_CHECK_WINDOW) to stay short.
  */
 import { execFile } from 'node:child_process';
@@ -22,12 +22,12 @@ const exec = promisify(execFile);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-exercises-lite-'));
 const LAB_ENV = {
   LAB_HOME: home,
-  LAB_BASE_PORT: '48080',
+  LAB_BASE_PORT: '2880',
   LAB_SCHEMA_PREFIX: 'ex_',
   LAB_CHECK_WINDOW: '30s',
   NO_COLOR: '1',
 };
-const PROMETHEUS = 'http://127.0.0.1:49090';
+const PROMETHEUS = 'http://127.0.0.1:3890';
 const saved = { ...process.env };
 Object.assign(process.env, LAB_ENV); // the in-process start and solve find the same lab as the CLI
 const paths = labPaths(process.env);

