@@ -24,7 +24,7 @@ type Outcome = 'error' | 'timeout';
 
 interface Target {
   instance: string;
-  /** Its `instance` label in the gateway's metrics (exported_instance once scraped): `127.0.0.1:8092`. */
+  /** Its `replica` label in the gateway's metrics (its `instance` label in its own): `127.0.0.1:8092`. */
   labels: string[];
   outcome: Outcome;
 }

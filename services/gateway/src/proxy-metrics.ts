@@ -7,14 +7,14 @@ export function proxyMetrics(registry: Registry) {
   const duration = new prom.Histogram({
     name: 'gateway_upstream_request_duration_seconds',
     help: 'Time from the gateway sending a try to an upstream replica to its response headers (status_class none: no response).',
-    labelNames: ['upstream', 'instance', 'status_class'],
+    labelNames: ['upstream', 'replica', 'status_class'],
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
   const requests = new prom.Counter({
     name: 'gateway_upstream_requests_total',
     help: 'Tries sent to upstream replicas, by outcome: success (below 500), error (5xx or no connection), timeout.',
-    labelNames: ['upstream', 'instance', 'outcome'],
+    labelNames: ['upstream', 'replica', 'outcome'],
     registers: [registry],
   });
   const retries = new prom.Counter({
@@ -56,7 +56,7 @@ export function proxyMetrics(registry: Registry) {
     for (const to of ['closed', 'half_open', 'open']) transitions.inc({ upstream, to }, 0);
     for (const outcome of ['retried', 'budget_exhausted']) retries.inc({ upstream, outcome }, 0);
     for (const { instance } of replicas) {
-      for (const outcome of ['success', 'error', 'timeout']) requests.inc({ upstream, instance, outcome }, 0);
+      for (const outcome of ['success', 'error', 'timeout']) requests.inc({ upstream, replica: instance, outcome }, 0);
     }
   }
 

@@ -129,7 +129,7 @@ export function createProxy(
   ): Promise<IncomingMessage> {
     const { hostname, port } = replica;
     const { method, path, headers, body } = request;
-    const labels = { upstream: upstream.name, instance: replica.instance };
+    const labels = { upstream: upstream.name, replica: replica.instance };
     const stopTimer = metrics.duration.startTimer(labels);
     return new Promise((resolve, reject) => {
       let settled = false;

@@ -16,7 +16,7 @@ export interface HealthCheckSettings {
 
 export interface Replica {
   url: string;
-  /** host:port, the `instance` label of the gateway's upstream metrics. */
+  /** host:port, the `replica` label of the gateway's upstream metrics (`instance` is Prometheus's: the gateway). */
   instance: string;
   /** Where the proxy connects, parsed from `url` once rather than on every request. */
   hostname: string;
@@ -60,7 +60,7 @@ export function createUpstreams(
   const healthyGauge = new prom.Gauge({
     name: 'gateway_upstream_healthy',
     help: 'Whether the gateway sends traffic to a replica (1) or has taken it out of rotation (0).',
-    labelNames: ['upstream', 'instance'],
+    labelNames: ['upstream', 'replica'],
     registers: [options.registry],
   });
   const stopping = new AbortController();
@@ -82,7 +82,7 @@ export function createUpstreams(
     let turn = 0;
 
     const setHealthy = (replica: Replica, healthy: boolean, reason: string) => {
-      healthyGauge.set({ upstream: name, instance: replica.instance }, healthy ? 1 : 0);
+      healthyGauge.set({ upstream: name, replica: replica.instance }, healthy ? 1 : 0);
       if (replica.healthy === healthy) return;
       replica.healthy = healthy;
       if (healthy) log.info('replica back in rotation', { upstream: name, instance: replica.instance });
@@ -92,7 +92,7 @@ export function createUpstreams(
       replica.consecutiveFailures += 1;
       if (refused || replica.consecutiveFailures >= health.unhealthyAfter) setHealthy(replica, false, reason);
     };
-    for (const { instance } of replicas) healthyGauge.set({ upstream: name, instance }, 1);
+    for (const { instance } of replicas) healthyGauge.set({ upstream: name, replica: instance }, 1);
 
     upstreams.push({
       name,

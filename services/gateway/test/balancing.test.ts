@@ -48,10 +48,10 @@ describe('client-side load balancing over catalog replicas', () => {
     expect(statuses.every((status) => status === 200)).toBe(true);
     const replicas = await catalogReplicas();
     expect(replicas.find((r) => r.instance === instance(two))?.consecutiveFailures).toBeGreaterThan(0);
-    expect(await metric(gateway.base, `gateway_upstream_healthy{upstream="catalog",instance="${instance(two)}"}`)).toBe(
+    expect(await metric(gateway.base, `gateway_upstream_healthy{upstream="catalog",replica="${instance(two)}"}`)).toBe(
       0,
     );
-    expect(await metric(gateway.base, `gateway_upstream_healthy{upstream="catalog",instance="${instance(one)}"}`)).toBe(
+    expect(await metric(gateway.base, `gateway_upstream_healthy{upstream="catalog",replica="${instance(one)}"}`)).toBe(
       1,
     );
 

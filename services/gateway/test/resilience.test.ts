@@ -57,7 +57,7 @@ describe('timeouts', () => {
     expect(elapsed).toBeGreaterThanOrEqual(140);
     expect(elapsed).toBeLessThan(UPSTREAM_DELAY_MS / 2);
     expect(await triesSince(before, 1)).toBe(1);
-    const timeouts = `gateway_upstream_requests_total{upstream="orders",instance="${new URL(slow.url).host}",outcome="timeout"}`;
+    const timeouts = `gateway_upstream_requests_total{upstream="orders",replica="${new URL(slow.url).host}",outcome="timeout"}`;
     expect(await metric(gateway.base, timeouts)).toBe(1);
   });
 
