@@ -117,6 +117,7 @@ export function exerciseLab(name: string, own: { basePort: number; schemaPrefix:
       recorded = [...recorded, ...readPids(paths.pids).values(), readPid(paths.supervisorPid) ?? 0].filter(Boolean);
       const down = await cli(['down']);
       process.env = saved;
+      fs.rmSync(home, { recursive: true, force: true });
       expect(down.code).toBe(0);
       expect(recorded.filter(alive)).toEqual([]);
     },

@@ -32,7 +32,7 @@ async function signUp(name: string) {
 beforeAll(async () => {
   receiver = new OtlpReceiver();
   const otlpEndpoint = await receiver.start();
-  stack = await startStack({ basePort: 18080, otlpEndpoint, seedOrders: 200_000 });
+  stack = await startStack({ basePort: 18080, otlpEndpoint, seedOrders: 1_000 });
   gateway = stack.gateway;
 });
 

@@ -3,8 +3,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import mysql from 'mysql2/promise';
-import { provisionSchema } from '../../services/kit/src/mysql';
 import { api, send } from '../support/client';
 import { AMQP_URL, MYSQL_ADMIN_URL, REDIS_URL, type ServiceWithSchema } from '../support/backends';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
@@ -23,40 +21,6 @@ export interface ProxiedStack {
   stop(): Promise<Record<string, number | null>>;
 }
 
-/** Services of one instance each, whose instance is named after the service. */
-type SingleInstanceService = Exclude<ServiceWithSchema, 'catalog'>;
-
-/**
- * Fresh schemas of this stack's own for `services` (dropped again by `stop()`). Stacks side by side
- * share the e2e_* schemas; that is harmless for rows keyed by id, but not for the orders outbox:
- * every stack's relay claims any unpublished row and publishes it to its own broker exchange, so
- * another stack's inventory would apply this stack's orders.
- */
-async function ownSchemas(basePort: number, services: SingleInstanceService[]) {
-  const admin = await mysql.createConnection({ uri: MYSQL_ADMIN_URL });
-  const host = new URL(MYSQL_ADMIN_URL).host;
-  const env: Record<string, Record<string, string>> = {};
-  const schemas: Partial<Record<ServiceWithSchema, string>> = {};
-  try {
-    for (const service of services) {
-      const schema = `rel${basePort}_${service}`;
-      const password = randomBytes(12).toString('base64url');
-      await admin.query(`DROP DATABASE IF EXISTS \`${schema}\``);
-      await provisionSchema(MYSQL_ADMIN_URL, schema, schema, password);
-      env[service] = { MYSQL_URL: `mysql://${schema}:${password}@${host}/${schema}` };
-      schemas[service] = schema;
-    }
-  } finally {
-    await admin.end();
-  }
-  const drop = async () => {
-    const conn = await mysql.createConnection({ uri: MYSQL_ADMIN_URL });
-    for (const schema of Object.values(schemas)) await conn.query(`DROP DATABASE IF EXISTS \`${schema}\``);
-    await conn.end();
-  };
-  return { env, schemas, drop };
-}
-
 /** An OTLP endpoint that accepts and forgets: these suites look at behaviour, not at spans. */
 async function otlpSink(): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
@@ -71,14 +35,8 @@ async function otlpSink(): Promise<{ url: string; close: () => Promise<void> }> 
 }
 
 export async function startProxiedStack(
-  options: Omit<StackOptions, 'otlpEndpoint' | 'backends' | 'seedOrders'> & {
-    seedOrders?: number;
-    ownSchemas?: SingleInstanceService[];
-  },
+  options: Omit<StackOptions, 'otlpEndpoint' | 'backends' | 'seedOrders'> & { seedOrders?: number },
 ): Promise<ProxiedStack> {
-  const own = await ownSchemas(options.basePort, options.ownSchemas ?? []);
-  const instanceEnv = { ...options.instanceEnv };
-  for (const [name, env] of Object.entries(own.env)) instanceEnv[name] = { ...instanceEnv[name], ...env };
   const proxies = {
     mysql: await new TcpProxy(targetOf(MYSQL_ADMIN_URL)).start(),
     redis: await new TcpProxy(targetOf(REDIS_URL)).start(),
@@ -88,7 +46,6 @@ export async function startProxiedStack(
   const stack = await startStack({
     seedOrders: 0,
     ...options,
-    instanceEnv,
     otlpEndpoint: sink.url,
     backends: {
       mysql: proxies.mysql.rewrite(MYSQL_ADMIN_URL),
@@ -99,12 +56,11 @@ export async function startProxiedStack(
   return {
     stack,
     proxies,
-    schemaOf: (service) => own.schemas[service] ?? `e2e_${service}`,
+    schemaOf: (service) => stack.schemaOf(service),
     async stop() {
       const codes = await stack.stop();
       for (const proxy of Object.values(proxies)) await proxy.stop();
       await sink.close();
-      await own.drop();
       return codes;
     },
   };

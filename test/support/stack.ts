@@ -3,15 +3,24 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import mysql from 'mysql2/promise';
 import { labPaths } from '../../lab/src/paths';
 import { components } from '../../lab/src/topology';
-import { AMQP_URL, REDIS_URL, SERVICES_WITH_SCHEMA, testDatabase } from './backends';
+import { provisionSchema } from '../../services/kit/src/mysql';
+import {
+  AMQP_URL,
+  MYSQL_ADMIN_URL,
+  REDIS_URL,
+  SERVICES_WITH_SCHEMA,
+  testDatabase,
+  type ServiceWithSchema,
+} from './backends';
 
 /**
  * Runs ShopNow as separate real processes, exactly as lite mode does (the lab's own topology:
  * `node --require <kit>/telemetry services/<name>/dist/main.js`, two catalog replicas), on their
- * own schemas (e2e_*), exchange, queues and ports, so they never collide with a lab that is up on
- * the same machine.
+ * own schemas (e2e_*, and fresh ones for orders and `ownSchemas`), exchange, queues and ports, so
+ * they never collide with a lab that is up on the same machine, nor with each other.
  */
 const ROOT = path.resolve(__dirname, '../..');
 const TELEMETRY = path.join(ROOT, 'services/kit/dist/telemetry.js');
@@ -37,9 +46,14 @@ export interface Stack {
   kill(name: string, signal: NodeJS.Signals): Promise<number | null>;
   /** Starts a stopped instance again, with the same env and log, and waits until it is ready. */
   restart(name: string): Promise<void>;
-  /** SIGTERM to every process; resolves with each one's exit code. */
+  /** The schema each service uses: its own (orders, `ownSchemas`) or the shared `e2e_<service>`. */
+  schemaOf(service: ServiceWithSchema): string;
+  /** SIGTERM to every process, then drops the stack's own schemas; resolves with each one's exit code. */
   stop(): Promise<Record<string, number | null>>;
 }
+
+/** Services of one instance each, whose instance is named after the service. */
+export type SingleInstanceService = Exclude<ServiceWithSchema, 'catalog'>;
 
 export interface StackOptions {
   basePort: number;
@@ -49,6 +63,39 @@ export interface StackOptions {
   backends?: { mysql?: string; redis?: string; amqp?: string };
   /** Extra variables, by instance name (`catalog-1`, `inventory`...). */
   instanceEnv?: Record<string, Record<string, string>>;
+  /** Services given fresh schemas of this stack's own, besides orders (which always has its own). */
+  ownSchemas?: SingleInstanceService[];
+}
+
+/**
+ * Fresh schemas of this stack's own for `services` (dropped again by `stop()`). Stacks side by side
+ * share the e2e_* schemas; that is harmless for rows keyed by id, but not for the orders outbox:
+ * every stack's relay claims any unpublished row and publishes it to its own broker exchange, so
+ * another stack's consumers would apply this stack's orders (and this stack's would never see them).
+ */
+async function ownSchemas(basePort: number, services: SingleInstanceService[]) {
+  const admin = await mysql.createConnection({ uri: MYSQL_ADMIN_URL });
+  const host = new URL(MYSQL_ADMIN_URL).host;
+  const env: Record<string, Record<string, string>> = {};
+  const schemas: Partial<Record<ServiceWithSchema, string>> = {};
+  try {
+    for (const service of services) {
+      const schema = `e2e${basePort}_${service}`;
+      const password = randomBytes(12).toString('base64url');
+      await admin.query(`DROP DATABASE IF EXISTS \`${schema}\``);
+      await provisionSchema(MYSQL_ADMIN_URL, schema, schema, password);
+      env[service] = { MYSQL_URL: `mysql://${schema}:${password}@${host}/${schema}` };
+      schemas[service] = schema;
+    }
+  } finally {
+    await admin.end();
+  }
+  const drop = async () => {
+    const conn = await mysql.createConnection({ uri: MYSQL_ADMIN_URL });
+    for (const schema of Object.values(schemas)) await conn.query(`DROP DATABASE IF EXISTS \`${schema}\``);
+    await conn.end();
+  };
+  return { env, schemas, drop };
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -101,8 +148,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const taken = (await Promise.all(plan.map(async ({ port }) => ((await answers(port)) ? port : 0)))).filter(Boolean);
   if (taken.length > 0) throw new Error(`ports already in use: ${taken.join(', ')}; choose another basePort`);
 
+  const own = await ownSchemas(options.basePort, [...new Set(['orders' as const, ...(options.ownSchemas ?? [])])]);
   const instances = plan.map(({ name, job, port, url, env: componentEnv }): Instance => {
-    const instanceEnv: Record<string, string> = { ...componentEnv, ...perRun, ...options.instanceEnv?.[name] };
+    const instanceEnv: Record<string, string> = {
+      ...componentEnv,
+      ...perRun,
+      ...own.env[name],
+      ...options.instanceEnv?.[name],
+    };
     if (options.backends?.mysql && instanceEnv.MYSQL_URL)
       instanceEnv.MYSQL_URL = moveHost(instanceEnv.MYSQL_URL, options.backends.mysql);
     return launch({ name, service: job, port, url, lines: [], env: instanceEnv });
@@ -152,10 +205,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         throw new Error(`${name} is still running`);
       await waitReady(launch(instance), 60_000);
     },
+    schemaOf: (service) => own.schemas[service] ?? `e2e_${service}`,
     async stop() {
       for (const { child } of instances)
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const codes = await Promise.all(instances.map((instance) => instance.exit));
+      await own.drop();
       return Object.fromEntries(instances.map((instance, i) => [instance.name, codes[i]]));
     },
   };
