@@ -127,6 +127,9 @@ export async function startGateway(overrides: Overrides): Promise<Running> {
       ...overrides.proxy,
     },
   });
+  // The real Redis answers before the first request (a busy machine connects slowly, and the limiter
+  // fails open meanwhile); a test that points the gateway elsewhere wants exactly that fallback.
+  if (!overrides.redisUrl && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
   const running = await serve(app, { port: 0, host: '127.0.0.1', log, closers: [close], handleSignals: false });
   // As main.ts wires it: what Node cannot parse is answered in JSON too.
   answerUnparsable(running.server);
