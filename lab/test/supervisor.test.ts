@@ -86,6 +86,19 @@ describe('the supervisor', () => {
     for (let i = 1; i < 5; i++) expect(times[i] - times[i - 1]).toBeLessThan(300 + 200 + 1_200);
   }, 15_000);
 
+  it('starts a child that exited cleanly again after the first delay, however often it does', async () => {
+    const starts = path.join(dir, 'clean-starts');
+    const script = `require('fs').appendFileSync(${JSON.stringify(starts)}, Date.now() + '\\n'); setTimeout(() => process.exit(0), 100)`;
+    const delays: unknown[] = [];
+    const { stop } = superviseWith(plan([child('clean', script)]), (event, fields) => {
+      if (event === 'exited') delays.push(fields?.restartInMs);
+    });
+    await waitFor(() => lines(starts).length >= 4, 20_000);
+    await stop();
+    // A crash loop would wait 1, 2, then 4 s (the test above).
+    expect(delays.slice(0, 3)).toEqual([1_000, 1_000, 1_000]);
+  }, 25_000);
+
   it('records pids, stops children in order, and kills one that ignores SIGTERM', async () => {
     const stops = path.join(dir, 'stops');
     const note = (name: string) =>

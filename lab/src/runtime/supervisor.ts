@@ -99,10 +99,13 @@ export function supervise(plan: Plan, log: Log = stdoutLog): { stop: () => Promi
         run.redeploying = false;
         return start(run);
       }
-      if (Date.now() - run.startedAt >= backoff.resetAfterMs) run.delayMs = backoff.initialMs;
+      // A clean exit (code 0: a graceful shutdown, as `lab restart` asks for) is not a crash: it
+      // neither waits out nor grows the backoff, however often an operator restarts.
+      const clean = code === 0;
+      if (clean || Date.now() - run.startedAt >= backoff.resetAfterMs) run.delayMs = backoff.initialMs;
       log('exited', { component: run.spec.name, code, signal, restartInMs: run.delayMs });
       run.timer = setTimeout(() => start(run), run.delayMs);
-      run.delayMs = Math.min(run.delayMs * 2, backoff.maxMs);
+      if (!clean) run.delayMs = Math.min(run.delayMs * 2, backoff.maxMs);
     });
   };
 
