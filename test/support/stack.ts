@@ -119,6 +119,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     PROVIDER_DECLINE_RATE: '0',
     PROVIDER_LATENCY_MS: '20',
     RATE_LIMIT_POINTS: '10000',
+    LISTING_RATE_LIMIT_POINTS: '10000',
     LAB_TOKEN: secrets.labToken,
   };
   for (const service of SERVICES_WITH_SCHEMA)
@@ -129,11 +130,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     basePort: options.basePort,
     schemaPrefix: 'e2e_',
   }).filter((component) => component.kind === 'service');
-  // Each run has its own exchange and queues, and sends its spans and logs to the test's receiver.
+  // Each run has its own exchange, queues and Redis keys (cache, rate-limit counters), and sends its
+  // spans and logs to the test's receiver.
   const perRun = {
     EVENTS_EXCHANGE: `e2e.events.${run}`,
     INVENTORY_QUEUE: `e2e.inventory.${run}`,
     NOTIFICATIONS_QUEUE: `e2e.notifications.${run}`,
+    REDIS_KEY_PREFIX: `e2e.${run}:`,
     OUTBOX_POLL_MS: '100',
     HEALTH_CHECK_INTERVAL_MS: '500',
     // scrypt on a machine busy with parallel suites can outlast the default 2 s; login latency is not under test here.
