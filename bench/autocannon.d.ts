@@ -8,6 +8,7 @@ declare module 'autocannon' {
     duration: number;
     connections: number;
     idReplacement?: boolean;
+    overallRate?: number;
   }
   interface Result {
     requests: { average: number };

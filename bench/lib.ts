@@ -57,6 +57,7 @@ export interface Load {
   body?: string;
   connections: number;
   idReplacement?: boolean; // `[<id>]` in headers and body becomes a fresh id per request
+  overallRate?: number; // requests per second in all, instead of as many as the connections take
 }
 
 /** One bounded autocannon run over loopback. */

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { labPaths } from '../lab/dist/paths.js';
-import { components } from '../lab/dist/topology.js';
 import { provisionSchema } from '../services/kit/dist/mysql.js';
 import { tryFetch, until } from './lib.ts';
 
@@ -26,8 +26,14 @@ export async function startServices(options: {
   basePort: number;
   env: Record<string, string>; // what differs between the variants
   logFile: string;
+  root?: string; // a built copy of the repository (bench/compare.ts snapshot): its services and topology
+  only?: string[]; // the instances to start; all seven services by default
 }): Promise<Services> {
   const { name, basePort } = options;
+  const root = options.root ?? path.resolve(import.meta.dirname, '..');
+  const { components } = (await import(
+    path.join(root, 'lab/dist/topology.js')
+  )) as typeof import('../lab/dist/topology.js');
   const env: Record<string, string> = {
     JWT_SECRET: randomBytes(32).toString('base64url'),
     ADMIN_EMAIL: 'admin@shopnow.test',
@@ -45,7 +51,8 @@ export async function startServices(options: {
     env,
     basePort,
     schemaPrefix: `bench${name}_`,
-  }).filter((component) => component.kind === 'service');
+    root,
+  }).filter((component) => component.kind === 'service' && (!options.only || options.only.includes(component.name)));
   for (const { schema } of plan)
     if (schema) await provisionSchema(MYSQL_ADMIN_URL, schema.name, schema.user, schema.password);
 

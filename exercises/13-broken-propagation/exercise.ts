@@ -98,6 +98,13 @@ export default defineExercise<{ service: string }>({
     const [product] = await ctx.shop.products(1);
     const order = await ctx.shop.checkout(customer, [{ productId: product.id, quantity: 1 }]);
     await ctx.answer({ service: target.service, hop: 'publish', trace: order.traceId });
+    // Its events must leave through the broken relay: a fixed relay would publish them with the context.
+    const waiting = `SELECT COUNT(*) AS waiting FROM outbox
+      WHERE published_at IS NULL AND JSON_UNQUOTE(JSON_EXTRACT(payload, '$.order.id')) = '${order.id}'`;
+    for (let tries = 0; Number((await ctx.sql('orders', waiting)).rows?.[0]?.waiting) > 0; tries += 1) {
+      if (tries >= 60) throw new Error(`the events of order ${order.id} were not published within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
     // The fixed relay, deployed: a fresh orders process (the fault lives in its memory).
     for (const instance of ctx.instances.filter((i) => i.service === target.service)) await ctx.restart(instance.name);
   },

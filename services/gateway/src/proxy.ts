@@ -45,18 +45,14 @@ const HOP_BY_HOP = new Set([
 ]);
 
 function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  // Runs twice per request (its headers and the upstream's): one loop, no intermediate arrays.
-  const named = headers.connection
-    ? headers.connection
-        .toLowerCase()
-        .split(',')
-        .map((token) => token.trim())
-    : [];
-  const kept: IncomingHttpHeaders = {};
-  for (const name in headers) {
-    if (!HOP_BY_HOP.has(name) && !name.startsWith('proxy-') && !named.includes(name)) kept[name] = headers[name];
-  }
-  return kept;
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((token) => token.trim().toLowerCase());
+  return Object.fromEntries(
+    Object.entries(headers).filter(
+      ([name]) => !HOP_BY_HOP.has(name) && !name.startsWith('proxy-') && !named.includes(name),
+    ),
+  );
 }
 
 type FailureKind = 'timeout' | 'refused' | 'connection' | 'status' | 'aborted';
@@ -127,7 +123,7 @@ export function createProxy(
     request: Outgoing,
     signal: AbortSignal,
   ): Promise<IncomingMessage> {
-    const { hostname, port } = replica;
+    const { hostname, port } = new URL(replica.url);
     const { method, path, headers, body } = request;
     const labels = { upstream: upstream.name, replica: replica.instance };
     const stopTimer = metrics.duration.startTimer(labels);

@@ -18,9 +18,6 @@ export interface Replica {
   url: string;
   /** host:port, the `replica` label of the gateway's upstream metrics (`instance` is Prometheus's: the gateway). */
   instance: string;
-  /** Where the proxy connects, parsed from `url` once rather than on every request. */
-  hostname: string;
-  port: number;
   healthy: boolean;
   consecutiveFailures: number;
 }
@@ -68,17 +65,12 @@ export function createUpstreams(
   const upstreams: Upstream[] = [];
   const checks: Array<() => Promise<void>> = [];
   for (const { name, urls } of configs) {
-    const replicas = urls.map((url) => {
-      const parsed = new URL(url);
-      return {
-        url,
-        instance: instanceOf(parsed),
-        hostname: parsed.hostname,
-        port: Number(parsed.port || 80),
-        healthy: true,
-        consecutiveFailures: 0,
-      };
-    });
+    const replicas = urls.map((url) => ({
+      url,
+      instance: instanceOf(new URL(url)),
+      healthy: true,
+      consecutiveFailures: 0,
+    }));
     let turn = 0;
 
     const setHealthy = (replica: Replica, healthy: boolean, reason: string) => {
