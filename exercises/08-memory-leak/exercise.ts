@@ -4,7 +4,7 @@
  * flat. The learner finds the instance by its job and instance labels and restarts it: the leak
  * lives in that process's memory, so a fresh process starts without it.
  */
-import { defineExercise, type ExerciseContext } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/dist/exercises/api';
 
 /**
  * The instances whose routes the traffic generator reaches often enough for a steady ramp, with
@@ -34,11 +34,6 @@ interface Target {
   labels: string[];
 }
 
-function labelsOf(ctx: ExerciseContext, name: string): string[] {
-  const { port } = new URL(ctx.instances.find((i) => i.name === name)?.url ?? '');
-  return [`127.0.0.1:${port}`, `localhost:${port}`, `${name}:${port}`];
-}
-
 export default defineExercise<Target>({
   id: '08',
   slug: 'memory-leak',
@@ -51,7 +46,7 @@ export default defineExercise<Target>({
     const instance = rng.pick(Object.keys(LEAK_BYTES));
     await ctx.faults.inject({ name: 'memory-leak', instance, options: { bytesPerRequest: LEAK_BYTES[instance] } });
     const job = ctx.instances.find((i) => i.name === instance)?.service ?? instance;
-    return { job, instance, labels: labelsOf(ctx, instance) };
+    return { job, instance, labels: ctx.instanceLabels(instance) };
   },
 
   answers: {

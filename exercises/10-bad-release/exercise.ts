@@ -5,7 +5,7 @@
  * replica and its version, and rolls it back (`lab rollback <instance>`): a restart would not do,
  * the instance comes back as the release it was deployed as.
  */
-import { defineExercise, type ExerciseContext } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/dist/exercises/api';
 import { BAD_RELEASE_VERSION } from 'lab/dist/faults/lab-faults';
 
 /** The share of its requests release 2.0.0 fails: ~15% of the catalog's, far over the 1% the fix asks. */
@@ -17,11 +17,6 @@ interface Target {
   /** Its `instance` label: `127.0.0.1:8092` in lite mode. */
   labels: string[];
   version: string;
-}
-
-function labelsOf(ctx: ExerciseContext, name: string): string[] {
-  const { port } = new URL(ctx.instances.find((i) => i.name === name)?.url ?? '');
-  return [`127.0.0.1:${port}`, `localhost:${port}`, `${name}:${port}`];
 }
 
 export default defineExercise<Target>({
@@ -38,7 +33,7 @@ export default defineExercise<Target>({
     const instance = rng.pick(replicas);
     const injected = await ctx.faults.inject({ name: 'bad-release', instance, options: { errorShare: ERROR_SHARE } });
     ctx.progress(`${injected.instances.join(', ')} now runs the new release`);
-    return { instance, labels: labelsOf(ctx, instance), version: BAD_RELEASE_VERSION };
+    return { instance, labels: ctx.instanceLabels(instance), version: BAD_RELEASE_VERSION };
   },
 
   answers: {

@@ -5,7 +5,7 @@
  * (log_messages_total, log_message_bytes_total), reads what it writes to name the line that
  * floods, and restarts it: the flag was switched on at runtime, so a fresh process is quiet.
  */
-import { defineExercise, type ExerciseContext } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/dist/exercises/api';
 
 /**
  * The flood is written per request a service handles on its own routes, so only the services the
@@ -30,11 +30,6 @@ interface Target {
   linesPerRequest: number;
 }
 
-function labelsOf(ctx: ExerciseContext, name: string): string[] {
-  const { port } = new URL(ctx.instances.find((i) => i.name === name)?.url ?? '');
-  return [`127.0.0.1:${port}`, `localhost:${port}`, `${name}:${port}`];
-}
-
 const unquoted = (value: string) =>
   value
     .trim()
@@ -54,7 +49,7 @@ export default defineExercise<Target>({
     const instance = rng.pick(candidates);
     const linesPerRequest = rng.int(15, 40);
     await ctx.faults.inject({ name: 'log-flood', instance, options: { linesPerRequest } });
-    return { instance, labels: labelsOf(ctx, instance), linesPerRequest };
+    return { instance, labels: ctx.instanceLabels(instance), linesPerRequest };
   },
 
   answers: {

@@ -90,8 +90,7 @@ interface Target {
 }
 
 function causeOf(ctx: ExerciseContext, { instance, fault }: Draw): Cause {
-  const { port } = new URL(ctx.instances.find((i) => i.name === instance)?.url ?? '');
-  return { instance, fault, labels: [`127.0.0.1:${port}`, `localhost:${port}`, `${instance}:${port}`] };
+  return { instance, fault, labels: ctx.instanceLabels(instance) };
 }
 
 async function inject(ctx: ExerciseContext, { instance, fault, options }: Draw) {

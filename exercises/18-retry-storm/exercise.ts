@@ -7,7 +7,7 @@
  * amplification, names the replica and how its tries fail, restores the gateway's configured
  * policy (a restart) and restarts the broken replica.
  */
-import { defineExercise, type ExerciseContext } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/dist/exercises/api';
 
 /** The gateway's product routes (/api/products, /search, /:id): catalog's traffic. */
 const PRODUCTS = 'job="gateway",route=~"/api/products.*"';
@@ -27,11 +27,6 @@ interface Target {
   /** Its `replica` label in the gateway's metrics (its `instance` label in its own): `127.0.0.1:8092`. */
   labels: string[];
   outcome: Outcome;
-}
-
-function labelsOf(ctx: ExerciseContext, name: string): string[] {
-  const { port } = new URL(ctx.instances.find((i) => i.name === name)?.url ?? '');
-  return [`127.0.0.1:${port}`, `localhost:${port}`, `${name}:${port}`];
 }
 
 export default defineExercise<Target>({
@@ -55,7 +50,7 @@ export default defineExercise<Target>({
     if (outcome === 'error') await ctx.faults.inject({ name: 'errors', instance, options: { status: 503, share: 1 } });
     else await ctx.faults.inject({ name: 'latency', instance, options: { ms: rng.int(13, 20) * 100, share: 1 } });
     await ctx.faults.inject({ name: 'retry-storm', service: 'gateway', options: { attempts: rng.int(4, 6) } });
-    return { instance, labels: labelsOf(ctx, instance), outcome };
+    return { instance, labels: ctx.instanceLabels(instance), outcome };
   },
 
   answers: {

@@ -30,6 +30,11 @@ export interface ExerciseContext {
   mode: RunMode;
   /** The service instances: `{ name: 'catalog-2', service: 'catalog', url }`. */
   instances: Instance[];
+  /**
+   * The `instance` label Prometheus gives an instance, in each form a learner may read it in:
+   * `127.0.0.1:8092` (lite mode), `localhost:8092`, `catalog-2:8092` (Docker).
+   */
+  instanceLabels(name: string): string[];
   /** The consumers' queues of this lab (`inventory.order-created`, ...; a prefixed lab prefixes them). */
   queues: string[];
   faults: {
@@ -88,6 +93,10 @@ export function exerciseContext(parts: ContextParts): ExerciseContext {
   return {
     mode: parts.mode,
     instances: faults.instances,
+    instanceLabels: (name) => {
+      const { port } = new URL(faults.instances.find((i) => i.name === name)?.url ?? 'http://unknown');
+      return [`127.0.0.1:${port}`, `localhost:${port}`, `${name}:${port}`];
+    },
     queues: faults.queues,
     faults: {
       inject: (request) => injectFault(faults, request),
