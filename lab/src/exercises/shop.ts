@@ -32,7 +32,11 @@ export interface Shop {
 }
 
 export function gatewayShop(gatewayUrl: string): Shop {
-  const call = async <T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> => {
+  const call = async <T>(
+    path: string,
+    init: RequestInit & { json?: unknown } = {},
+    accepted: number[] = [],
+  ): Promise<T> => {
     const headers = new Headers(init.headers);
     if (init.json !== undefined) headers.set('content-type', 'application/json');
     const res = await request(
@@ -41,7 +45,8 @@ export function gatewayShop(gatewayUrl: string): Shop {
       15_000,
     );
     const body = (await res.json().catch(() => ({}))) as T;
-    if (!res.ok) throw new LabError(`${init.method ?? 'GET'} ${path} answered ${res.status}: ${JSON.stringify(body)}`);
+    if (!res.ok && !accepted.includes(res.status))
+      throw new LabError(`${init.method ?? 'GET'} ${path} answered ${res.status}: ${JSON.stringify(body)}`);
     return body;
   };
   return {
@@ -57,16 +62,22 @@ export function gatewayShop(gatewayUrl: string): Shop {
     },
     async checkout(customer, items) {
       const traceId = randomBytes(16).toString('hex');
-      const { order } = await call<{ order: { id: string; status: string } }>('/api/orders', {
-        method: 'POST',
-        json: { items },
-        headers: {
-          authorization: `Bearer ${customer.token}`,
-          'idempotency-key': randomBytes(12).toString('hex'),
-          traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+      // A declined payment (402) is an answer, not a failure: the simulated provider declines some.
+      const answer = await call<{ order?: { id: string; status: string }; error?: { details?: { orderId?: string } } }>(
+        '/api/orders',
+        {
+          method: 'POST',
+          json: { items },
+          headers: {
+            authorization: `Bearer ${customer.token}`,
+            'idempotency-key': randomBytes(12).toString('hex'),
+            traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+          },
         },
-      });
-      return { id: order.id, status: order.status, traceId };
+        [402],
+      );
+      if (answer.order) return { id: answer.order.id, status: answer.order.status, traceId };
+      return { id: answer.error?.details?.orderId ?? '', status: 'declined', traceId };
     },
   };
 }
