@@ -10,7 +10,10 @@ module.exports = {
     '/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, diagnostics: false }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
-  moduleNameMapper: { '^@shopnow/kit$': '<rootDir>/services/kit/src/index.ts' },
+  moduleNameMapper: {
+    '^@shopnow/kit$': '<rootDir>/services/kit/src/index.ts',
+    '^@shopnow/kit/(amqp|mysql|redis)$': '<rootDir>/services/kit/src/$1.ts',
+  },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 30_000,
   // The suites share one MySQL, Redis and RabbitMQ; two workers fit this 2-core machine.

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadAverage, rssMiB, sleep, tryFetch, until, type Load, type Run } from './lib.ts';
+import { loadAverage, memoryMiB, sleep, tryFetch, until, type Load, type Memory, type Run } from './lib.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -10,8 +10,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 export interface LabFigures {
   coldSeconds: number;
   warmSeconds: number;
-  rssIdle: Record<string, number>;
-  rssLoaded: Record<string, number>;
+  memoryIdle: Record<string, Memory>;
+  memoryLoaded: Record<string, Memory>;
   firstSample?: number; // seconds from fault injection to the first scraped 5xx
   firstRate?: number; // ... to a non-zero 5xx rate (two scrapes of the new series)
   page?: number; // ... to the page at the lab webhook
@@ -58,26 +58,26 @@ export async function measureLab(options: {
 
     // Idle: the lab's own traffic generator at its default rate; settle first (first scrapes, caches).
     await sleep(20_000);
-    const rss = () => {
+    const memory = () => {
       const pidsDir = path.join(home, '.lab/pids');
       const files = [
         path.join(home, '.lab/supervisor.pid'),
         ...fs.readdirSync(pidsDir).map((f) => path.join(pidsDir, f)),
       ];
       return Object.fromEntries(
-        files.map((file) => [path.basename(file, '.pid'), rssMiB(Number(fs.readFileSync(file, 'utf8')))]),
+        files.map((file) => [path.basename(file, '.pid'), memoryMiB(Number(fs.readFileSync(file, 'utf8')))]),
       );
     };
     console.log(`  resident memory idle (${loadAverage()})`);
-    const rssIdle = rss();
+    const memoryIdle = memory();
     console.log(`  resident memory under load: cached catalog GET for 6 s (${loadAverage()})`);
     const loading = options.hammer(options.load(url(8080)), 6);
     await sleep(5_000);
-    const rssLoaded = rss();
+    const memoryLoaded = memory();
     await loading;
 
     const token = /^LAB_TOKEN=(.*)$/m.exec(fs.readFileSync(path.join(home, '.env'), 'utf8'))?.[1] ?? '';
-    const figures: LabFigures = { coldSeconds, warmSeconds, rssIdle, rssLoaded };
+    const figures: LabFigures = { coldSeconds, warmSeconds, memoryIdle, memoryLoaded };
     await sleep(10_000); // the load's own latency must not be what pages
     console.log(`  errors fault on orders, share 1 (${loadAverage()})`);
     const injected = Date.now();

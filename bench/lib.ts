@@ -26,10 +26,22 @@ export function machine(): string {
   return `${os.cpus().length} cores, ${gib.toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
 }
 
-/** Resident memory from /proc (what the kernel holds for the process, not what V8 reports). */
-export function rssMiB(pid: number): number {
-  const kb = /^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return kb ? Number(kb[1]) / 1024 : 0;
+export interface Memory {
+  rss: number; // MiB the process has resident, counting in full the pages it shares with others
+  pss: number; // MiB of its proportional share: each shared page divided among the processes mapping it
+}
+
+/**
+ * Resident memory from /proc (what the kernel holds for the process, not what V8 reports). Every
+ * Node process maps the same ~50 MiB node binary, so a sum of RSS counts those pages once per
+ * process; a sum of PSS counts each page once, which is what the processes together take from RAM.
+ */
+export function memoryMiB(pid: number): Memory {
+  const field = (file: string, name: string) => {
+    const kb = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/${file}`, 'utf8'));
+    return kb ? Number(kb[1]) / 1024 : 0;
+  };
+  return { rss: field('status', 'VmRSS'), pss: field('smaps_rollup', 'Pss') };
 }
 
 /** Polls until `probe` returns a value; a probe that throws ends the wait (it knows it is hopeless). */

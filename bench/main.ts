@@ -5,7 +5,7 @@ import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hammer, interleaved, loadAverage, machine, sleep, table, type Load, type Pair } from './lib.ts';
+import { hammer, interleaved, loadAverage, machine, sleep, table, type Load, type Memory, type Pair } from './lib.ts';
 import { measureLab, type LabFigures } from './lab.ts';
 import { otlpSink, startServices, type Services } from './services.ts';
 
@@ -129,15 +129,21 @@ function report(): void {
     );
   }
   if (lab) {
-    console.log('\nLite lab: resident memory (MiB, VmRSS)');
-    const names = Object.keys(lab.rssIdle);
-    const total = (rss: Record<string, number>) => Object.values(rss).reduce((sum, n) => sum + n, 0);
+    console.log('\nLite lab: resident memory (MiB; RSS counts shared pages in every process, PSS once)');
+    const names = Object.keys(lab.memoryIdle);
+    const row = (name: string, idle: Memory, loaded: Memory | undefined) => [
+      name,
+      idle.rss.toFixed(1),
+      idle.pss.toFixed(1),
+      (loaded?.rss ?? 0).toFixed(1),
+      (loaded?.pss ?? 0).toFixed(1),
+    ];
     console.log(
       table(
-        ['process', 'idle', 'under load'],
+        ['process', 'RSS idle', 'PSS idle', 'RSS load', 'PSS load'],
         [
-          ...names.map((n) => [n, lab.rssIdle[n].toFixed(1), (lab.rssLoaded[n] ?? 0).toFixed(1)]),
-          ['TOTAL', total(lab.rssIdle).toFixed(1), total(lab.rssLoaded).toFixed(1)],
+          ...names.map((n) => row(n, lab.memoryIdle[n], lab.memoryLoaded[n])),
+          row('TOTAL', sumMemory(lab.memoryIdle), sumMemory(lab.memoryLoaded)),
         ],
       ),
     );
@@ -155,14 +161,19 @@ function report(): void {
     targets.push([`instrumented ${what} >= 80% of bare`, ratio(pair), pass(pair.a.rps >= 0.8 * pair.b.rps)]);
   if (proxy) targets.push(['gateway >= 50% of bare proxy', ratio(proxy), pass(proxy.a.rps >= 0.5 * proxy.b.rps)]);
   if (lab) {
-    const loaded = Object.values(lab.rssLoaded).reduce((sum, n) => sum + n, 0);
-    targets.push(['lite lab <= 800 MiB resident (under load)', loaded.toFixed(0), pass(loaded <= 800)]);
+    // 800 MB, the issue's figure, is 763 MiB; PSS is what the lab's processes take from RAM together.
+    const loaded = sumMemory(lab.memoryLoaded).pss;
+    targets.push(['lite lab <= 800 MB (763 MiB) PSS, under load', loaded.toFixed(0), pass(loaded <= 800e6 / 2 ** 20)]);
     targets.push(['warm start <= 15 s', lab.warmSeconds.toFixed(1), pass(lab.warmSeconds <= 15)]);
-    targets.push(['fault visible <= 15 s', fmt(lab.firstRate), pass((lab.firstRate ?? Infinity) <= 15)]);
+    // The issue's measure: the first sample that shows the fault. A rate() needs a second one (above).
+    targets.push(['fault visible <= 15 s', fmt(lab.firstSample), pass((lab.firstSample ?? Infinity) <= 15)]);
     targets.push(['page <= 90 s', fmt(lab.page), pass((lab.page ?? Infinity) <= 90)]);
   }
   console.log(`\nTargets\n${table(['target', 'measured', ''], targets)}`);
 }
+
+const sumMemory = (all: Record<string, Memory>): Memory =>
+  Object.values(all).reduce((sum, m) => ({ rss: sum.rss + m.rss, pss: sum.pss + m.pss }), { rss: 0, pss: 0 });
 
 const fmt = (seconds: number | undefined) => (seconds === undefined ? 'never' : `${seconds.toFixed(1)} s`);
 

@@ -4,7 +4,7 @@
  * flat. The learner finds the instance by its job and instance labels and restarts it: the leak
  * lives in that process's memory, so a fresh process starts without it.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise, instanceAnswer } from 'lab/dist/exercises/api';
 
 /**
  * The instances whose routes the traffic generator reaches often enough for a steady ramp, with
@@ -56,17 +56,11 @@ export default defineExercise<Target>({
       pattern: /^[a-z]+$/,
       expected: (target) => target.job,
     },
-    instance: {
-      prompt: 'that instance: its name (catalog-2) or its instance label (127.0.0.1:8092)',
-      example: 'catalog-2',
-      normalise: (value) =>
-        value
-          .trim()
-          .toLowerCase()
-          .replace(/^https?:\/\//, ''),
-      pattern: /^[a-z0-9.-]+(:\d+)?$/,
-      expected: (target) => [target.instance, ...target.labels],
-    },
+    instance: instanceAnswer(
+      'that instance: its name (catalog-2) or its instance label (127.0.0.1:8092)',
+      'catalog-2',
+      (target) => [target.instance, ...target.labels],
+    ),
   },
 
   fix: [

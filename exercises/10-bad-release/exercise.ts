@@ -5,7 +5,7 @@
  * replica and its version, and rolls it back (`lab rollback <instance>`): a restart would not do,
  * the instance comes back as the release it was deployed as.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise, instanceAnswer } from 'lab/dist/exercises/api';
 import { BAD_RELEASE_VERSION } from 'lab/dist/faults/lab-faults';
 
 /** The share of its requests release 2.0.0 fails: ~15% of the catalog's, far over the 1% the fix asks. */
@@ -37,17 +37,11 @@ export default defineExercise<Target>({
   },
 
   answers: {
-    instance: {
-      prompt: 'the catalog instance that fails: its name (catalog-2) or its instance label (127.0.0.1:8092)',
-      example: 'catalog-1',
-      normalise: (value) =>
-        value
-          .trim()
-          .toLowerCase()
-          .replace(/^https?:\/\//, ''),
-      pattern: /^[a-z0-9.-]+(:\d+)?$/,
-      expected: (target) => [target.instance, ...target.labels],
-    },
+    instance: instanceAnswer(
+      'the catalog instance that fails: its name (catalog-2) or its instance label (127.0.0.1:8092)',
+      'catalog-1',
+      (target) => [target.instance, ...target.labels],
+    ),
     version: {
       prompt: 'the release version it runs (the version label of shopnow_build_info)',
       example: '1.4.2',

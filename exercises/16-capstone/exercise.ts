@@ -6,7 +6,8 @@
  * other's fix condition failing.
  */
 import { randomBytes } from 'node:crypto';
-import { defineExercise, type ExerciseContext } from 'lab/dist/exercises/api';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defineExercise, instanceAnswer, type ExerciseContext } from 'lab/dist/exercises/api';
 
 /** The kinds a learner may name: the names `lab fault list` uses, for the faults this exercise draws. */
 const KINDS = [
@@ -97,14 +98,22 @@ async function putRight(ctx: ExerciseContext, cause: Cause) {
   else await ctx.restart(cause.instance);
 }
 
-/** A checkout placed in a trace of our own until one fails with a 5xx: its trace id. */
+/**
+ * A checkout placed in a trace of our own until one fails with a 5xx that orders gave: its trace
+ * id. A 503 CIRCUIT_OPEN is the gateway's breaker answering without calling orders (a bad release
+ * failing half the checkouts opens it): then wait as long as its Retry-After says and try again.
+ */
 async function failedCheckout(ctx: ExerciseContext): Promise<string> {
   const gateway = ctx.instances.find((i) => i.service === 'gateway')?.url;
   const customer = await ctx.shop.customer();
-  for (let attempt = 1; attempt <= 30; attempt += 1) {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
     // The product list may fail too (a broken catalog replica): try again.
     const products = await ctx.shop.products(1).catch(() => []);
-    if (!products.length) continue;
+    if (!products.length) {
+      await sleep(200);
+      continue;
+    }
     const traceId = randomBytes(16).toString('hex');
     const res = await fetch(`${gateway}/api/orders`, {
       method: 'POST',
@@ -117,23 +126,20 @@ async function failedCheckout(ctx: ExerciseContext): Promise<string> {
       body: JSON.stringify({ items: [{ productId: products[0].id, quantity: 1 }] }),
       signal: AbortSignal.timeout(15_000),
     });
-    await res.arrayBuffer();
-    if (res.status >= 500) return traceId;
+    const body = await res.text();
+    if (res.status < 500) continue;
+    if (!body.includes('CIRCUIT_OPEN')) return traceId;
+    await sleep(Number(res.headers.get('retry-after') ?? '1') * 1_000);
   }
-  throw new Error('30 checkouts in a row did not fail: is the checkout fault in force?');
+  throw new Error('no checkout failed at orders within 90 s: is the checkout fault in force?');
 }
 
-const instanceAnswer = (which: keyof Target, what: string) => ({
-  prompt: `the instance ${what}: its name (catalog-1, payments) or its instance label (127.0.0.1:8082)`,
-  example: 'catalog-2',
-  normalise: (value: string) =>
-    value
-      .trim()
-      .toLowerCase()
-      .replace(/^https?:\/\//, ''),
-  pattern: /^[a-z0-9.-]+(:\d+)?$/,
-  expected: (target: Target) => [target[which].instance, ...target[which].labels],
-});
+const instanceOf = (which: keyof Target, what: string) =>
+  instanceAnswer<Target>(
+    `the instance ${what}: its name (catalog-1, payments) or its instance label (127.0.0.1:8082)`,
+    'catalog-2',
+    (target) => [target[which].instance, ...target[which].labels],
+  );
 
 const kindAnswer = (which: keyof Target, what: string) => ({
   prompt: `the kind of ${what}, one of: ${KINDS.join(', ')}`,
@@ -168,9 +174,9 @@ export default defineExercise<Target>({
   },
 
   answers: {
-    'checkout-instance': instanceAnswer('checkout', 'whose fault breaks checkout'),
+    'checkout-instance': instanceOf('checkout', 'whose fault breaks checkout'),
     'checkout-fault': kindAnswer('checkout', 'fault that breaks checkout'),
-    'other-instance': instanceAnswer('other', 'of the second fault'),
+    'other-instance': instanceOf('other', 'of the second fault'),
     'other-fault': kindAnswer('other', 'the second fault'),
     trace: {
       prompt: 'the trace id of a checkout that failed (32 hexadecimal digits)',
@@ -184,6 +190,8 @@ export default defineExercise<Target>({
       answer: 'trace',
       description: 'the trace id of a checkout (POST /api/orders) the gateway answered with a 5xx',
       verify(trace) {
+        if (trace.services.includes('gateway') && trace.mentions('CIRCUIT_OPEN', 'gateway'))
+          return `in trace ${trace.traceId} the gateway's circuit breaker answered without calling orders: pick a failed checkout that reached orders`;
         if (!trace.services.includes('gateway') || !trace.services.includes('orders'))
           return `trace ${trace.traceId} never reaches both the gateway and orders: is it a checkout?`;
         if (!trace.mentions('/api/orders', 'gateway') || !trace.mentions('POST', 'gateway'))

@@ -7,7 +7,7 @@
  * amplification, names the replica and how its tries fail, restores the gateway's configured
  * policy (a restart) and restarts the broken replica.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise, instanceAnswer } from 'lab/dist/exercises/api';
 
 /** The gateway's product routes (/api/products, /search, /:id): catalog's traffic. */
 const PRODUCTS = 'job="gateway",route=~"/api/products.*"';
@@ -60,17 +60,11 @@ export default defineExercise<Target>({
       pattern: /^(auth|catalog|orders)$/,
       expected: () => 'catalog',
     },
-    instance: {
-      prompt: 'the catalog replica whose tries fail: its name (catalog-2) or its address (127.0.0.1:8092)',
-      example: 'catalog-1',
-      normalise: (value) =>
-        value
-          .trim()
-          .toLowerCase()
-          .replace(/^https?:\/\//, ''),
-      pattern: /^[a-z0-9.-]+(:\d+)?$/,
-      expected: (target) => [target.instance, ...target.labels],
-    },
+    instance: instanceAnswer(
+      'the catalog replica whose tries fail: its name (catalog-2) or its address (127.0.0.1:8092)',
+      'catalog-1',
+      (target) => [target.instance, ...target.labels],
+    ),
     outcome: {
       prompt: "how the gateway's tries to it end: error (an answer 5xx or no connection) or timeout",
       example: 'error',

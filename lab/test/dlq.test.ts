@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
-import { declareQueue } from '@shopnow/kit';
+import { declareQueue } from '@shopnow/kit/amqp';
 import { AMQP_URL } from '../../test/support/backends';
 import {
   deadLetterQueue,

@@ -1,8 +1,8 @@
 /**
- * One lite-mode lab for an exercise test file, driven the way exercises-lite.test.ts drives its
- * own: brought up from nothing in a fresh LAB_HOME on the test file's own ports and schemas (jest
- * runs files side by side: two labs must share neither), starts and reference solutions in-process (they need the target),
- * everything else through the `lab` CLI; checks measure over a 30 s window.
+ * One lite-mode lab for an exercise test file, driven the way a learner drives it: brought up from
+ * nothing in a fresh LAB_HOME on the test file's own ports and schemas (jest runs files side by
+ * side: two labs must share neither), starts and reference solutions in-process (they need the
+ * target), everything else through the `lab` CLI; checks measure over a 30 s window.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { UsageError } from '../src/errors';
 import type { FaultContext } from '../src/faults';
 import { labPaths, ROOT } from '../src/paths';
-import { defineExercise, type ExerciseDefinition } from '../src/exercises/api';
+import { defineExercise, instanceAnswer, type ExerciseDefinition } from '../src/exercises/api';
 import { exerciseFolders, hintSections, loadExercises, type Exercise } from '../src/exercises/catalog';
 import { exerciseMetrics } from '../src/exercises/metrics';
 import { seededRng } from '../src/exercises/rng';
@@ -216,6 +216,16 @@ describe('definitions', () => {
     ).toThrow(
       /id must be two digits; signals must be .*; answer key "Word" .*; answer "Word" has neither .*; fix "f" does not measure over \$window/,
     );
+  });
+
+  it('an instance answer takes the name or any instance label, with or without a scheme', () => {
+    const spec = instanceAnswer<{ name: string }>('the instance', 'catalog-1', (t) => [t.name, '127.0.0.1:8092']);
+    const typed = ['catalog-2', ' Catalog-2 ', 'http://127.0.0.1:8092', '127.0.0.1:8092', 'catalog-2:8082'];
+    const forms = typed.map((value) => spec.normalise?.(value) ?? value);
+    expect(forms).toEqual(['catalog-2', 'catalog-2', '127.0.0.1:8092', '127.0.0.1:8092', 'catalog-2:8082']);
+    expect(forms.every((form) => spec.pattern?.test(form))).toBe(true);
+    expect(['catalog 2', '127.0.0.1:80a2', 'catalog-2/'].some((bad) => spec.pattern?.test(bad))).toBe(false);
+    expect(spec.expected?.({ name: 'catalog-2' })).toEqual(['catalog-2', '127.0.0.1:8092']);
   });
 
   it('check settings come from LAB_CHECK_WINDOW and LAB_CHECK_TIMEOUT, and refuse nonsense', () => {

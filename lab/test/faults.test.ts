@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import mysql from 'mysql2/promise';
-import { provisionSchema } from '@shopnow/kit';
+import { provisionSchema } from '@shopnow/kit/mysql';
 import { activeFaults, clearFaults, injectFault, resetLab, type FaultContext } from '../src/faults';
 import { HISTORY_INDEX } from '../src/faults/lab-faults';
 import { AMQP_URL, MYSQL_ADMIN_URL } from '../../test/support/backends';

@@ -44,6 +44,12 @@ describe('the lite-mode topology', () => {
     for (const c of list.values()) expect(c.env).not.toHaveProperty('OTEL_EXPORTER_OTLP_ENDPOINT');
   });
 
+  it("gives every Node process glibc's fixed mmap threshold, so freed large blocks leave the process", () => {
+    const nodes = components({ paths, env }).filter((c) => c.command === process.execPath);
+    expect(nodes.map((c) => c.name)).toEqual(expect.arrayContaining(['auth', 'orders', 'traffic', 'lab-webhook']));
+    for (const c of nodes) expect(c.env.MALLOC_MMAP_THRESHOLD_).toBe('131072');
+  });
+
   it('moves every port with basePort and prefixes schemas with schemaPrefix', () => {
     const list = byName(components({ paths, env, basePort: 18080, schemaPrefix: 'e2e_' }));
     expect(list.get('prometheus').args).toContain('--web.listen-address=127.0.0.1:19090');

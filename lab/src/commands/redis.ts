@@ -1,4 +1,4 @@
-import { Redis } from '@shopnow/kit';
+import { Redis } from '@shopnow/kit/redis';
 import { readEnv } from '../env-file';
 import { LabError, UsageError } from '../errors';
 import { currentMode } from '../mode';

@@ -36,6 +36,25 @@ export interface AnswerSpec<T> {
   expected?(target: T): string | string[];
 }
 
+/**
+ * An answer that names one instance: by its lab name (catalog-2) or by a label Prometheus gives it
+ * (127.0.0.1:8092, catalog-2:8082), with or without a scheme. `expected` lists every accepted form
+ * (the name and ctx.instanceLabels(name)).
+ */
+export function instanceAnswer<T>(prompt: string, example: string, expected: (target: T) => string[]): AnswerSpec<T> {
+  return {
+    prompt,
+    example,
+    normalise: (value) =>
+      value
+        .trim()
+        .toLowerCase()
+        .replace(/^https?:\/\//, ''),
+    pattern: /^[a-z0-9.-]+(:\d+)?$/,
+    expected,
+  };
+}
+
 /** A lookup the grader makes with one of the answers: the trace the learner names must show the problem. */
 export interface EvidenceSpec {
   answer: string; // the answer key holding a trace id

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { EVENTS_EXCHANGE } from '@shopnow/kit';
+import { EVENTS_EXCHANGE } from '@shopnow/kit/amqp';
 import { readEnv } from '../env-file';
 import { LabError } from '../errors';
 import { currentMode } from '../mode';

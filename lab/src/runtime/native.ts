@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { provisionSchema } from '@shopnow/kit';
+import { provisionSchema } from '@shopnow/kit/mysql';
 import { LabError } from '../errors';
 import { isHealthy, sleep } from '../http';
 import type { Progress } from '../output';

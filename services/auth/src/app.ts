@@ -9,9 +9,9 @@ import {
   requireCaller,
   type FaultWiring,
   type Logger,
-  type Pool,
   type Registry,
 } from '@shopnow/kit';
+import { type Pool } from '@shopnow/kit/mysql';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { findUserById } from './db';

@@ -1,4 +1,5 @@
-import type { Pool, Role } from '@shopnow/kit';
+import type { Role } from '@shopnow/kit';
+import type { Pool } from '@shopnow/kit/mysql';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 
 export interface UserRow {

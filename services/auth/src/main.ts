@@ -1,7 +1,8 @@
 // auth owns the `auth` schema (users and their roles) and talks only to MySQL. It teaches
 // authentication: passwords hashed with scrypt, JWTs issued here and verified at the gateway,
 // and roles that services downstream use for authorization.
-import { createFaults, createLogger, createPool, createRegistry, loadConfig, migrate, serve } from '@shopnow/kit';
+import { createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
+import { createPool, migrate } from '@shopnow/kit/mysql';
 import path from 'node:path';
 import { createApp } from './app';
 import { authEnv } from './config';

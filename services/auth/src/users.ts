@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { AppError, type Pool } from '@shopnow/kit';
+import { AppError } from '@shopnow/kit';
+import { type Pool } from '@shopnow/kit/mysql';
 import { findUserByEmail, insertUser, upsertAdmin, type UserRow } from './db';
 import { hashPassword, verifyPassword } from './passwords';
 

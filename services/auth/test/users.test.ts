@@ -1,4 +1,5 @@
-import { createPool, createRegistry, migrate, type Pool } from '@shopnow/kit';
+import { createRegistry } from '@shopnow/kit';
+import { createPool, migrate, type Pool } from '@shopnow/kit/mysql';
 import type { RowDataPacket } from 'mysql2/promise';
 import path from 'node:path';
 import { testDatabase } from '../../../test/support/backends';

@@ -6,10 +6,10 @@ import {
   requireRole,
   type FaultWiring,
   type Logger,
-  type Pool,
-  type Redis,
   type Registry,
 } from '@shopnow/kit';
+import { type Pool } from '@shopnow/kit/mysql';
+import { type Redis } from '@shopnow/kit/redis';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { createCatalog } from './products';

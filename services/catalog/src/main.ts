@@ -2,17 +2,9 @@
 // It talks to MySQL, with Redis in front as a cache-aside; two replicas run the same code.
 // It teaches caching: hit ratio, TTLs, invalidation, and degrading to MySQL when Redis is away.
 import path from 'node:path';
-import {
-  commonEnv,
-  createFaults,
-  createLogger,
-  createPool,
-  createRedis,
-  createRegistry,
-  loadConfig,
-  migrate,
-  serve,
-} from '@shopnow/kit';
+import { commonEnv, createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
+import { createPool, migrate } from '@shopnow/kit/mysql';
+import { createRedis } from '@shopnow/kit/redis';
 import { z } from 'zod';
 import { createApp } from './app';
 import { seedProducts } from './seed';

@@ -1,13 +1,6 @@
-import {
-  createCache,
-  notFound,
-  prom,
-  type Faults,
-  type Logger,
-  type Pool,
-  type Redis,
-  type Registry,
-} from '@shopnow/kit';
+import { notFound, prom, type Faults, type Logger, type Registry } from '@shopnow/kit';
+import { type Pool } from '@shopnow/kit/mysql';
+import { createCache, type Redis } from '@shopnow/kit/redis';
 import * as db from './db';
 
 export interface Product {

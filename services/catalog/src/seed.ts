@@ -1,4 +1,5 @@
-import type { Logger, Pool } from '@shopnow/kit';
+import type { Logger } from '@shopnow/kit';
+import type { Pool } from '@shopnow/kit/mysql';
 import { countProductsUpTo, insertProducts, type NewProduct } from './db';
 
 const ADJECTIVES = ['Sturdy', 'Sleek', 'Cosy', 'Bright', 'Compact', 'Rustic', 'Vintage', 'Smart'];

@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { createLogger, createPool, createRedis, createRegistry, migrate, serve, type Redis } from '@shopnow/kit';
+import { createLogger, createRegistry, serve } from '@shopnow/kit';
+import { createPool, migrate } from '@shopnow/kit/mysql';
+import { createRedis, type Redis } from '@shopnow/kit/redis';
 import { createApp } from '../src/app';
 import { seedProducts } from '../src/seed';
 import { REDIS_URL, testDatabase } from '../../../test/support/backends';

@@ -1,12 +1,5 @@
-import {
-  AppError,
-  createServiceApp,
-  finishApp,
-  type FaultWiring,
-  type Logger,
-  type Redis,
-  type Registry,
-} from '@shopnow/kit';
+import { AppError, createServiceApp, finishApp, type FaultWiring, type Logger, type Registry } from '@shopnow/kit';
+import { type Redis } from '@shopnow/kit/redis';
 import type { Express, RequestHandler } from 'express';
 import { authenticate, createVerifier, type JwtSettings } from './auth';
 import { clientLimits } from './client-limits';

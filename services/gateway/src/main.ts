@@ -5,13 +5,13 @@ import {
   commonEnv,
   createFaults,
   createLogger,
-  createRedis,
   createRegistry,
   loadConfig,
   secret,
   serve,
   urlList,
 } from '@shopnow/kit';
+import { createRedis } from '@shopnow/kit/redis';
 import { z } from 'zod';
 import { createApp } from './app';
 import { answerUnparsable } from './request-body';

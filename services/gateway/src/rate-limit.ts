@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { AppError, prom, type Caller, type Logger, type Redis, type Registry } from '@shopnow/kit';
+import { AppError, prom, type Caller, type Logger, type Registry } from '@shopnow/kit';
+import { type Redis } from '@shopnow/kit/redis';
 import type { Request, RequestHandler, Response } from 'express';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ClientLimits } from './client-limits';

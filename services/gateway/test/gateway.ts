@@ -5,7 +5,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { createLogger, createRedis, createRegistry, serve, type Redis, type Registry } from '@shopnow/kit';
+import { createLogger, createRegistry, serve, type Registry } from '@shopnow/kit';
+import { createRedis, type Redis } from '@shopnow/kit/redis';
 import { SignJWT } from 'jose';
 import { createApp, type GatewayDeps } from '../src/app';
 import { answerUnparsable } from '../src/request-body';

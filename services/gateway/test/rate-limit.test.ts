@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createRedis, type Redis } from '@shopnow/kit';
+import { createRedis, type Redis } from '@shopnow/kit/redis';
 import { REDIS_URL } from '../../../test/support/backends';
 import {
   bearer,

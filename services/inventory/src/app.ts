@@ -5,12 +5,12 @@ import {
   finishApp,
   notFound,
   parse,
-  type Amqp,
   type FaultWiring,
   type Logger,
-  type Pool,
   type Registry,
 } from '@shopnow/kit';
+import { type Amqp } from '@shopnow/kit/amqp';
+import { type Pool } from '@shopnow/kit/mysql';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { findReservation, findStock } from './db';

@@ -2,17 +2,9 @@
 // It consumes order.created from the work queue `inventory.order-created` and talks to MySQL.
 // It teaches the queue model: competing consumers, prefetch, consumer lag, idempotent consumers.
 import path from 'node:path';
-import {
-  commonEnv,
-  createFaults,
-  createLogger,
-  createPool,
-  createRegistry,
-  EVENTS_EXCHANGE,
-  loadConfig,
-  migrate,
-  serve,
-} from '@shopnow/kit';
+import { commonEnv, createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
+import { EVENTS_EXCHANGE } from '@shopnow/kit/amqp';
+import { createPool, migrate } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { createApp } from './app';
 import { consumeOrderCreated } from './reservations';

@@ -1,19 +1,14 @@
 import {
-  createAmqp,
-  declareQueue,
   ORDER_CREATED,
   orderEvent,
-  PoisonMessageError,
   prom,
-  withTransaction,
-  type Amqp,
   type Faults,
-  type Handler,
   type Logger,
   type OrderEvent,
-  type Pool,
   type Registry,
 } from '@shopnow/kit';
+import { createAmqp, declareQueue, PoisonMessageError, type Amqp, type Handler } from '@shopnow/kit/amqp';
+import { withTransaction, type Pool } from '@shopnow/kit/mysql';
 import * as db from './db';
 
 const OUTCOMES = ['reserved', 'duplicate', 'out_of_stock'] as const;

@@ -1,4 +1,5 @@
-import type { Logger, Pool } from '@shopnow/kit';
+import type { Logger } from '@shopnow/kit';
+import type { Pool } from '@shopnow/kit/mysql';
 import { countStockUpTo, insertStock } from './db';
 
 const BATCH = 1_000;

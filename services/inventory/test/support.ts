@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import amqp from 'amqplib';
-import { createLogger, createPool, createRegistry, migrate, ORDER_CREATED, serve, type OrderEvent } from '@shopnow/kit';
+import { createLogger, createRegistry, ORDER_CREATED, serve, type OrderEvent } from '@shopnow/kit';
+import { createPool, migrate } from '@shopnow/kit/mysql';
 import { createApp } from '../src/app';
 import { consumeOrderCreated } from '../src/reservations';
 import { seedStock } from '../src/seed';

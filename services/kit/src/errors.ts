@@ -96,7 +96,13 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     if (appError.status >= 500) {
       span?.recordException(err instanceof Error ? err : new Error(String(err)));
       span?.setStatus({ code: SpanStatusCode.ERROR, message: appError.code });
-      log.error('request failed', { err, method: req.method, path: req.path, status: appError.status });
+      log.error('request failed', {
+        err,
+        method: req.method,
+        path: req.path,
+        status: appError.status,
+        code: appError.code,
+      });
     } else {
       log.info('request rejected', {
         method: req.method,

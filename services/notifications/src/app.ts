@@ -4,12 +4,12 @@ import {
   createServiceApp,
   finishApp,
   parse,
-  type Amqp,
   type FaultWiring,
   type Logger,
-  type Pool,
   type Registry,
 } from '@shopnow/kit';
+import { type Amqp } from '@shopnow/kit/amqp';
+import { type Pool } from '@shopnow/kit/mysql';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { listNotifications } from './db';

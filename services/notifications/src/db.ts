@@ -1,4 +1,4 @@
-import type { Pool } from '@shopnow/kit';
+import type { Pool } from '@shopnow/kit/mysql';
 import type { RowDataPacket } from 'mysql2/promise';
 
 export interface NewNotification {

@@ -2,17 +2,9 @@
 // It consumes order.paid from its own queue `notifications.order-events` and talks to MySQL.
 // It teaches pub-sub (a queue per subscriber), dead-letter queues and poison messages.
 import path from 'node:path';
-import {
-  commonEnv,
-  createFaults,
-  createLogger,
-  createPool,
-  createRegistry,
-  EVENTS_EXCHANGE,
-  loadConfig,
-  migrate,
-  serve,
-} from '@shopnow/kit';
+import { commonEnv, createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
+import { EVENTS_EXCHANGE } from '@shopnow/kit/amqp';
+import { createPool, migrate } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { createApp } from './app';
 import { consumeOrderPaid } from './notifications';

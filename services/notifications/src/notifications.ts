@@ -1,17 +1,6 @@
-import {
-  createAmqp,
-  declareQueue,
-  ORDER_PAID,
-  orderEvent,
-  PoisonMessageError,
-  prom,
-  type Amqp,
-  type Faults,
-  type Handler,
-  type Logger,
-  type Pool,
-  type Registry,
-} from '@shopnow/kit';
+import { ORDER_PAID, orderEvent, prom, type Faults, type Logger, type Registry } from '@shopnow/kit';
+import { createAmqp, declareQueue, PoisonMessageError, type Amqp, type Handler } from '@shopnow/kit/amqp';
+import { type Pool } from '@shopnow/kit/mysql';
 import * as db from './db';
 
 const CHANNEL = 'email';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import amqp from 'amqplib';
-import { createLogger, createPool, createRegistry, migrate, serve, type OrderEvent } from '@shopnow/kit';
+import { createLogger, createRegistry, serve, type OrderEvent } from '@shopnow/kit';
+import { createPool, migrate } from '@shopnow/kit/mysql';
 import { createApp } from '../src/app';
 import { consumeOrderPaid } from '../src/notifications';
 import { AMQP_URL, testDatabase } from '../../../test/support/backends';

@@ -1,4 +1,4 @@
-import type { Pool, PoolConnection } from '@shopnow/kit';
+import type { Pool, PoolConnection } from '@shopnow/kit/mysql';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 
 /** Every query runs on the pool, or on a connection when it belongs to a transaction. */

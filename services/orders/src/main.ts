@@ -2,23 +2,14 @@
 // catalog and charges payments over HTTP, then announces the order on RabbitMQ through an outbox.
 // It teaches sync vs async calls, idempotency keys and the transactional outbox.
 import path from 'node:path';
-import {
-  commonEnv,
-  createAmqp,
-  createFaults,
-  createLogger,
-  createPool,
-  createRegistry,
-  EVENTS_EXCHANGE,
-  loadConfig,
-  migrate,
-  serve,
-} from '@shopnow/kit';
+import { commonEnv, createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
+import { EVENTS_EXCHANGE, createAmqp } from '@shopnow/kit/amqp';
+import { createPool, migrate } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { createApp } from './app';
 import { useReadCommitted } from './db';
 import { createOutboxRelay } from './outbox';
-import { seedOrders } from './seed';
+import { seedInOwnProcess } from './seed';
 
 const positiveInt = z.coerce.number().int().positive();
 const baseUrl = z.url().transform((url) => url.replace(/\/+$/, ''));
@@ -44,10 +35,10 @@ async function main() {
 
   const faults = createFaults('orders');
   await migrate(env.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
+  if (env.SEED_ORDERS > 0) await seedInOwnProcess(env.MYSQL_URL, env.SEED_ORDERS, env.LOG_LEVEL);
   const pool = useReadCommitted(
     createPool(env.MYSQL_URL, { name: 'orders', connectionLimit: env.DB_POOL_SIZE, registry, faults }),
   );
-  if (env.SEED_ORDERS > 0) await seedOrders(pool, env.SEED_ORDERS, log);
 
   // orders only publishes: each consumer declares and binds its own queue.
   const amqp = createAmqp({

@@ -9,14 +9,13 @@ import {
   ORDER_PAID,
   prom,
   traceExemplar,
-  withTransaction,
   type Caller,
   type Faults,
   type Logger,
   type OrderEvent,
-  type Pool,
   type Registry,
 } from '@shopnow/kit';
+import { withTransaction, type Pool } from '@shopnow/kit/mysql';
 import { chargeOrder, fetchPrice, type Payment } from './clients';
 import * as db from './db';
 

@@ -1,17 +1,8 @@
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import {
-  OCCURRED_AT_HEADER,
-  ORDER_CREATED,
-  ORDER_PAID,
-  prom,
-  withTransaction,
-  type Amqp,
-  type Faults,
-  type Logger,
-  type Pool,
-  type Registry,
-} from '@shopnow/kit';
+import { ORDER_CREATED, ORDER_PAID, prom, type Faults, type Logger, type Registry } from '@shopnow/kit';
+import { OCCURRED_AT_HEADER, type Amqp } from '@shopnow/kit/amqp';
+import { withTransaction, type Pool } from '@shopnow/kit/mysql';
 import * as db from './db';
 
 export interface RelayDeps {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { createLogger, createPool, createRegistry, migrate, serve, type Pool, type Registry } from '@shopnow/kit';
+import { createLogger, createRegistry, serve, type Registry } from '@shopnow/kit';
+import { createPool, migrate, type Pool } from '@shopnow/kit/mysql';
 import { createApp } from '../src/app';
 import type { Order } from '../src/orders';
 import { useReadCommitted } from '../src/db';

@@ -1,6 +1,7 @@
-import { createPool, createRegistry, type Pool } from '@shopnow/kit';
+import { createRegistry } from '@shopnow/kit';
+import { createPool, type Pool } from '@shopnow/kit/mysql';
 import type { RowDataPacket } from 'mysql2';
-import { seedOrders } from '../src/seed';
+import { seedInOwnProcess, seedOrders } from '../src/seed';
 import { database, log, migrateSchema } from './harness';
 
 // Real MariaDB (test_orders). 7,000 rows cross the 5,000-row statement boundary.
@@ -43,5 +44,14 @@ describe('seeding historic orders', () => {
     expect(await seedOrders(pool, 7_000, log)).toBe(0);
     expect(await seedOrders(pool, 7_500, log)).toBe(500);
     expect((await one("SELECT COUNT(*) AS n FROM orders WHERE idempotency_key LIKE 'seed:%'")).n).toBe(7_500);
+  });
+
+  it('tops up from a process of its own, and says so when that process fails', async () => {
+    await seedInOwnProcess(database.url, 7_600, 'warn');
+    expect((await one("SELECT COUNT(*) AS n FROM orders WHERE idempotency_key LIKE 'seed:%'")).n).toBe(7_600);
+    const unreachable = database.url.replace(/@[^/]+\//, '@127.0.0.1:1/');
+    await expect(seedInOwnProcess(unreachable, 7_700, 'error')).rejects.toThrow(
+      'seeding historic orders ended with exit code 1',
+    );
   });
 });

@@ -6,9 +6,9 @@ import {
   parse,
   type FaultWiring,
   type Logger,
-  type Pool,
   type Registry,
 } from '@shopnow/kit';
+import { type Pool } from '@shopnow/kit/mysql';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { createPayments } from './payments';

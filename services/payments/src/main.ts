@@ -1,7 +1,8 @@
 // payments owns the `payments` schema and talks to MySQL and a simulated card provider. It teaches
 // idempotency keys (a retried charge is replayed, never charged twice), timeouts and failure
 // handling around a slow or declining dependency.
-import { createFaults, createLogger, createPool, createRegistry, loadConfig, migrate, serve } from '@shopnow/kit';
+import { createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
+import { createPool, migrate } from '@shopnow/kit/mysql';
 import path from 'node:path';
 import { createApp } from './app';
 import { paymentsEnv } from './config';

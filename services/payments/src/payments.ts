@@ -1,4 +1,5 @@
-import { AppError, prom, withTransaction, type Logger, type Pool, type Registry } from '@shopnow/kit';
+import { AppError, prom, type Logger, type Registry } from '@shopnow/kit';
+import { withTransaction, type Pool } from '@shopnow/kit/mysql';
 import { randomUUID } from 'node:crypto';
 import { findPaymentById, findPaymentByKey, insertPendingPayment, settlePayment, type Payment } from './db';
 import type { Provider } from './provider';

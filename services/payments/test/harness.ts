@@ -1,4 +1,5 @@
-import { createLogger, createPool, createRegistry, migrate, serve, type Pool, type RunningServer } from '@shopnow/kit';
+import { createLogger, createRegistry, serve, type RunningServer } from '@shopnow/kit';
+import { createPool, migrate, type Pool } from '@shopnow/kit/mysql';
 import type { RowDataPacket } from 'mysql2/promise';
 import path from 'node:path';
 import { testDatabase } from '../../../test/support/backends';
