@@ -29,6 +29,7 @@ import {
 import { checkSettings } from '../src/exercises/settings';
 import { createWebhook } from '../src/webhook';
 import { hashAnswer, matches, readState, writeState } from '../src/exercises/state';
+import { traceView } from '../src/exercises/traces';
 
 /** A fixture exercise: the answer is a word drawn from the seed; no fault, no fix. */
 const wordExercise = defineExercise<{ word: string }>({
@@ -274,6 +275,44 @@ describe('the exercises in exercises/', () => {
         d.modes.join(', '),
       ]),
     );
+  });
+});
+
+describe("exercise 16's evidence", () => {
+  const verify = loadExercises().find((e) => e.definition.id === '16')?.definition.evidence?.[0]?.verify;
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const line = (service: string, fields: Record<string, unknown>) => ({
+    service,
+    text: JSON.stringify({ ...fields, service, trace_id: traceId }),
+  });
+  const gatewayAnswer = (status: number, code?: string) => [
+    ...(code
+      ? [line('gateway', { message: 'request failed', method: 'POST', path: '/api/orders', status, code })]
+      : []),
+    line('gateway', { message: 'request completed', method: 'POST', route: '/api/orders', status }),
+  ];
+  const ordersFailed = line('orders', { message: 'request failed', method: 'POST', path: '/orders', status: 504 });
+  const verdict = (...records: Array<{ service: string; text: string }>) => {
+    const trace = traceView(traceId, 'logs', records);
+    if (!trace || !verify) throw new Error('exercise 16 has no evidence check');
+    return verify(trace, {});
+  };
+
+  it('takes a failed checkout that reached orders', () => {
+    expect(verdict(...gatewayAnswer(504), ordersFailed)).toBeUndefined();
+  });
+
+  it('names what is wrong with anything else', () => {
+    expect(verdict(...gatewayAnswer(201), line('orders', { message: 'order settled' }))).toMatch(
+      /did not answer the checkout with a 5xx/,
+    );
+    expect(
+      verdict(line('gateway', { message: 'request completed', method: 'GET', route: '/api/products', status: 502 })),
+    ).toMatch(/is not a POST \/api\/orders at the gateway/);
+    expect(verdict(...gatewayAnswer(503, 'CIRCUIT_OPEN'))).toMatch(/circuit breaker answered without calling orders/);
+    // orders restarting, or slower than the gateway's deadline: the trace ends at the gateway.
+    expect(verdict(...gatewayAnswer(502, 'UPSTREAM_UNAVAILABLE'))).toMatch(/answered without orders/);
+    expect(verdict(...gatewayAnswer(504, 'UPSTREAM_TIMEOUT'))).toMatch(/answered without orders/);
   });
 });
 

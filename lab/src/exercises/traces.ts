@@ -22,7 +22,12 @@ export interface TraceLookup {
 
 export const TRACE_ID = /^[0-9a-f]{32}$/;
 
-function view(traceId: string, source: TraceView['source'], records: Array<{ service: string; text: string }>) {
+/** The view of one trace from its records (undefined when there are none). */
+export function traceView(
+  traceId: string,
+  source: TraceView['source'],
+  records: Array<{ service: string; text: string }>,
+): TraceView | undefined {
   if (!records.length) return undefined;
   return {
     traceId,
@@ -44,7 +49,7 @@ export function logTraceLookup(paths: LabPaths, services: string[]): TraceLookup
           text: line.text,
         })),
       );
-      return view(traceId, 'logs', records);
+      return traceView(traceId, 'logs', records);
     },
   };
 }
@@ -69,7 +74,7 @@ export function jaegerTraceLookup(jaegerUrl: string): TraceLookup {
           text: JSON.stringify([span.operationName, span.tags, span.logs]),
         })),
       );
-      return view(traceId, 'jaeger', records);
+      return traceView(traceId, 'jaeger', records);
     },
   };
 }

@@ -66,17 +66,21 @@ export function createServiceApp({
   return app;
 }
 
-/** One line per request, after the response, carrying the trace id like every line in a request. */
+/**
+ * One line per request, carrying the trace id like every line in a request: when the answer has
+ * gone out, or when the client hung up first (a caller's timeout), which leaves no answer to log.
+ */
 function accessLog(log: Logger): RequestHandler {
   return (req, res, next) => {
     const start = performance.now();
-    res.once('finish', () => {
-      log.info('request completed', {
+    res.once('close', () => {
+      const fields = {
         method: req.method,
         route: routeTemplate(req),
-        status: res.statusCode,
         duration_ms: Math.round((performance.now() - start) * 10) / 10,
-      });
+      };
+      if (res.writableFinished) log.info('request completed', { ...fields, status: res.statusCode });
+      else log.warn('client closed the connection before the answer', fields);
     });
     next();
   };

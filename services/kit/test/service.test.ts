@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import mysql from 'mysql2/promise';
+import winston from 'winston';
 import { createLogger } from '../src/logger';
 import { createRegistry } from '../src/metrics';
 import { AppError } from '../src/errors';
@@ -6,10 +8,10 @@ import { createServiceApp, finishApp, serve, type RunningServer } from '../src/s
 
 const log = createLogger('kit-test', 'error');
 
-async function start(dependencyUp: { value: boolean }) {
+async function start(dependencyUp: { value: boolean }, logger = log) {
   const registry = createRegistry('kit-test', '0.0.1');
   const app = createServiceApp({
-    log,
+    log: logger,
     registry,
     bodyLimit: '1kb',
     checks: {
@@ -39,8 +41,8 @@ async function start(dependencyUp: { value: boolean }) {
     await new Promise((resolve) => setTimeout(resolve, 300));
     res.json({ done: true });
   });
-  finishApp(app, log);
-  return serve(app, { port: 0, host: '127.0.0.1', log, handleSignals: false });
+  finishApp(app, logger);
+  return serve(app, { port: 0, host: '127.0.0.1', log: logger, handleSignals: false });
 }
 
 describe('a service built on the kit', () => {
@@ -140,5 +142,44 @@ describe('RED metrics switched off', () => {
       counts[String(metrics)] = exposition.includes('http_server_request_duration_seconds_count{');
     }
     expect(counts).toEqual({ false: false, undefined: true });
+  });
+});
+
+describe('the access log', () => {
+  it('writes a line for every request: answered, or abandoned by a client that hung up first', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger('kit-test', 'info');
+    logger.clear().add(
+      new winston.transports.Stream({
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+            done();
+          },
+        }),
+      }),
+    );
+    const running = await start({ value: true }, logger);
+    const base = `http://127.0.0.1:${running.port}`;
+    try {
+      expect((await fetch(`${base}/things/7`)).status).toBe(404);
+      // A caller whose deadline (100 ms) is shorter than the handler's 300 ms.
+      await expect(fetch(`${base}/slow`, { signal: AbortSignal.timeout(100) })).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    } finally {
+      await running.stop();
+    }
+    const access = lines.filter((l) => typeof l.route === 'string');
+    expect(access).toEqual([
+      expect.objectContaining({ message: 'request completed', method: 'GET', route: '/things/:id', status: 404 }),
+      expect.objectContaining({
+        level: 'warn',
+        message: 'client closed the connection before the answer',
+        method: 'GET',
+        route: '/slow',
+        duration_ms: expect.any(Number),
+      }),
+    ]);
+    expect(access[1].duration_ms).toBeLessThan(300);
   });
 });
