@@ -439,6 +439,21 @@ describe('lab-side faults', () => {
     expect(await explainHistory()).toMatchObject({ key: HISTORY_INDEX });
   });
 
+  it('dropped-index: once the index is built again by hand, it is no longer listed as in force', async () => {
+    await injectFault(ctx, { name: 'dropped-index' });
+    expect((await activeFaults(ctx)).faults).toEqual([expect.objectContaining({ name: 'dropped-index' })]);
+    // What exercise 03's learner does, as the admin account here.
+    const conn = await mysql.createConnection({ uri: MYSQL_ADMIN_URL });
+    try {
+      await conn.query(`CREATE INDEX ${HISTORY_INDEX} ON \`${ORDERS.schema}\`.orders (user_id, created_at)`);
+    } finally {
+      await conn.end();
+    }
+    expect((await activeFaults(ctx)).faults).toEqual([]);
+    await clearFaults(ctx, { name: 'dropped-index' }); // nothing left to build: a no-op
+    expect(await showIndex()).toEqual(['user_id', 'created_at']);
+  });
+
   it('poison-message: unparsable messages land in both dead-letter queues, purged on clear', async () => {
     const dlqs = ctx.queues.map((q) => `${q}.dlq`);
     const before = await Promise.all(dlqs.map(queueDepth));

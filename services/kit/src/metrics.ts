@@ -82,7 +82,7 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.
 export function httpMetrics(registry: Registry, faults?: Faults): RequestHandler {
   const duration = new client.Histogram({
     name: 'http_server_request_duration_seconds',
-    help: 'Duration of HTTP requests handled by this service, by route template, method and status class.',
+    help: 'Duration of HTTP requests handled by this service, by route template, method and status class (none: the client hung up before the answer).',
     labelNames: ['method', 'route', 'status_class'],
     buckets: LATENCY_BUCKETS,
     enableExemplars: true,
@@ -104,7 +104,8 @@ export function httpMetrics(registry: Registry, faults?: Faults): RequestHandler
         method: KNOWN_METHODS.has(req.method) ? req.method : 'OTHER',
         // FAULT(high-cardinality): the raw path makes one time series per id.
         route: faults?.active('high-cardinality') ? req.path : routeTemplate(req),
-        status_class: `${Math.floor(res.statusCode / 100)}xx`,
+        // A client that hung up got no answer: counting the 200 Express starts with would call it a success.
+        status_class: res.writableFinished ? `${Math.floor(res.statusCode / 100)}xx` : 'none',
       };
       duration.observe(exemplarLabels ? { labels, value: seconds, exemplarLabels } : { labels, value: seconds });
     });

@@ -145,8 +145,8 @@ describe('RED metrics switched off', () => {
   });
 });
 
-describe('the access log', () => {
-  it('writes a line for every request: answered, or abandoned by a client that hung up first', async () => {
+describe('a client that hangs up before the answer', () => {
+  it('writes a line for every request, answered or abandoned by a client that hung up first, and counts the abandoned one as unanswered', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger('kit-test', 'info');
     logger.clear().add(
@@ -161,11 +161,13 @@ describe('the access log', () => {
     );
     const running = await start({ value: true }, logger);
     const base = `http://127.0.0.1:${running.port}`;
+    let metrics = '';
     try {
       expect((await fetch(`${base}/things/7`)).status).toBe(404);
       // A caller whose deadline (100 ms) is shorter than the handler's 300 ms.
       await expect(fetch(`${base}/slow`, { signal: AbortSignal.timeout(100) })).rejects.toThrow();
       await new Promise((resolve) => setTimeout(resolve, 400));
+      metrics = await (await fetch(`${base}/metrics`)).text();
     } finally {
       await running.stop();
     }
@@ -181,5 +183,10 @@ describe('the access log', () => {
       }),
     ]);
     expect(access[1].duration_ms).toBeLessThan(300);
+    // Nor is it counted as the 200 it never sent.
+    expect(metrics).toMatch(
+      /http_server_request_duration_seconds_count\{method="GET",route="\/slow",status_class="none"\} 1$/m,
+    );
+    expect(metrics).not.toMatch(/route="\/slow",status_class="2xx"/);
   });
 });

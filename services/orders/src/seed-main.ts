@@ -5,6 +5,11 @@ import { createPool } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { seedOrders } from './seed';
 
+// Orders holds an IPC channel to this process. Orders killed while it waits (a SIGTERM has no
+// handler yet at startup) closes the channel: the seed stops too, rather than writing on unowned.
+process.channel?.unref();
+process.once('disconnect', () => process.exit(1));
+
 async function main() {
   const env = loadConfig(
     z.object({

@@ -73,7 +73,7 @@ export async function seedInOwnProcess(mysqlUrl: string, wanted: number, logLeve
   const script = path.join(__dirname, '..', 'dist', 'seed-main.js');
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, MYSQL_URL: mysqlUrl, SEED_ORDERS: String(wanted), LOG_LEVEL: logLevel },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], // the channel ends the child with orders
   });
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   if (code !== 0) throw new Error(`seeding historic orders ended with ${signal ?? `exit code ${code}`}`);

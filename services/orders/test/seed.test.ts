@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { createRegistry } from '@shopnow/kit';
 import { createPool, type Pool } from '@shopnow/kit/mysql';
 import type { RowDataPacket } from 'mysql2';
@@ -53,5 +56,44 @@ describe('seeding historic orders', () => {
     await expect(seedInOwnProcess(unreachable, 7_700, 'error')).rejects.toThrow(
       'seeding historic orders ended with exit code 1',
     );
+  });
+
+  it('ends with orders: killed while it waits, orders leaves no seed writing on', async () => {
+    const seeded = async () =>
+      Number((await one("SELECT COUNT(*) AS n FROM orders WHERE idempotency_key LIKE 'seed:%'")).n);
+    const before = await seeded();
+    // orders as it starts: waiting on a seed far too large to finish, from the compiled code.
+    const seedModule = path.join(__dirname, '..', 'dist', 'seed.js');
+    const orders = spawn(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(seedModule)}).seedInOwnProcess(process.env.URL, 100000000, 'error')`],
+      { env: { ...process.env, URL: database.url }, stdio: 'ignore' },
+    );
+    const alive = (pid: number) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); // a zombie has ended
+      } catch {
+        return false;
+      }
+    };
+    const until = async (what: string, ok: () => Promise<boolean> | boolean) => {
+      for (const deadline = Date.now() + 15_000; !(await ok());) {
+        if (Date.now() > deadline) throw new Error(`${what} within 15 s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    let seed = 0;
+    await until('no seed process', () => {
+      const children = `/proc/${orders.pid}/task/${orders.pid}/children`;
+      seed = Number(fs.existsSync(children) ? fs.readFileSync(children, 'utf8').trim().split(' ')[0] : 0);
+      return seed > 0;
+    });
+    await until('the seed wrote nothing', async () => (await seeded()) > before);
+
+    orders.kill('SIGKILL');
+    await until(`seed process ${seed} still running`, () => !alive(seed));
+    const after = await seeded();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await seeded()).toBe(after);
   });
 });
