@@ -161,7 +161,7 @@ describe('a client that hangs up before the answer', () => {
     );
     const running = await start({ value: true }, logger);
     const base = `http://127.0.0.1:${running.port}`;
-    let metrics = '';
+    let metrics: string;
     try {
       expect((await fetch(`${base}/things/7`)).status).toBe(404);
       // A caller whose deadline (100 ms) is shorter than the handler's 300 ms.
