@@ -5,6 +5,7 @@ import { createRegistry } from '@shopnow/kit';
 import { createPool, type Pool } from '@shopnow/kit/mysql';
 import type { RowDataPacket } from 'mysql2';
 import { seedInOwnProcess, seedOrders } from '../src/seed';
+import { eventually } from '../../../test/support/stack';
 import { database, log, migrateSchema } from './harness';
 
 // Real MariaDB (test_orders). 7,000 rows cross the 5,000-row statement boundary.
@@ -76,22 +77,19 @@ describe('seeding historic orders', () => {
         return false;
       }
     };
-    const until = async (what: string, ok: () => Promise<boolean> | boolean) => {
-      for (const deadline = Date.now() + 15_000; !(await ok());) {
-        if (Date.now() > deadline) throw new Error(`${what} within 15 s`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
-    let seed = 0;
-    await until('no seed process', () => {
-      const children = `/proc/${orders.pid}/task/${orders.pid}/children`;
-      seed = Number(fs.existsSync(children) ? fs.readFileSync(children, 'utf8').trim().split(' ')[0] : 0);
-      return seed > 0;
-    });
-    await until('the seed wrote nothing', async () => (await seeded()) > before);
+    const seed = await eventually(
+      () => {
+        const children = `/proc/${orders.pid}/task/${orders.pid}/children`;
+        const pid = Number(fs.existsSync(children) ? fs.readFileSync(children, 'utf8').trim().split(' ')[0] : 0);
+        return pid > 0 ? pid : undefined;
+      },
+      15_000,
+      'a seed process',
+    );
+    await eventually(async () => ((await seeded()) > before ? true : undefined), 15_000, 'the seed writing');
 
     orders.kill('SIGKILL');
-    await until(`seed process ${seed} still running`, () => !alive(seed));
+    await eventually(() => (alive(seed) ? undefined : true), 15_000, `seed process ${seed} gone`);
     const after = await seeded();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await seeded()).toBe(after);
