@@ -45,7 +45,7 @@ const answersFor = (target: Target) => [
   `other-fault=${target.other.fault}`,
 ];
 
-type LogRecord = { method?: string; route?: string; status?: number; trace_id?: string; code?: string };
+type LogRecord = { method?: string; route?: string; status?: number; trace_id?: string };
 
 async function logRecords(service: string, ...filter: string[]): Promise<LogRecord[]> {
   const { stdout } = await lab.cli(['logs', service, ...filter, '--tail', '1000000', '--json']);
