@@ -2,15 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadProfiles, requestsPerJourney } from '../src/traffic/profiles';
+import { loadProfiles, requestsPerJourney } from '../src/profiles';
 
 /**
- * k6 cannot run here, so its scripts run under node instead: a copy of lab/traffic marked as ES
+ * k6 cannot run here, so its scripts run under node instead: a copy of services/traffic marked as ES
  * modules, with `k6`, `k6/http` and `k6/data` replaced by stubs that answer like the shop and
  * record every request. That checks that they parse, read profiles.json, derive the scenario from
  * it and walk the same journeys as the native generator.
  */
-const TRAFFIC = join(__dirname, '..', 'traffic');
+const TRAFFIC = join(__dirname, '..');
 const SCRIPTS = readdirSync(join(TRAFFIC, 'k6')).filter((name) => /^\d\d-.*\.js$/.test(name));
 const profiles = loadProfiles();
 
@@ -87,7 +87,8 @@ describe('k6 scripts', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'k6-'));
-    cpSync(TRAFFIC, join(dir, 'traffic'), { recursive: true });
+    // Only what k6 reads: the scripts and the profiles beside them (not the service's package.json).
+    for (const part of ['k6', 'profiles.json']) cpSync(join(TRAFFIC, part), join(dir, 'traffic', part), { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
     writeFileSync(join(dir, 'runner.mjs'), RUNNER);
   });

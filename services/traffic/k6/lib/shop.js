@@ -1,5 +1,5 @@
-// What the numbered scripts share: the journeys of lab/src/traffic/journeys.ts in k6 terms, and
-// scenario options computed from a profile of lab/traffic/profiles.json (the native generator's data).
+// What the numbered scripts share: the journeys of services/traffic/src/journeys.ts in k6 terms, and
+// scenario options computed from a profile of services/traffic/profiles.json (the native generator's data).
 /* global __ENV, __VU, __ITER -- k6 globals */
 import { sleep } from 'k6';
 import http from 'k6/http';
