@@ -55,8 +55,9 @@ build: deps ## Compile every workspace (tsc -b)
 	npx tsc -b
 
 .PHONY: lint
-lint: deps ## Type-check the tests, ESLint and Prettier
+lint: deps ## Type-check the tests and the k6 scripts, ESLint and Prettier
 	npx tsc --noEmit -p tsconfig.test.json
+	npx tsc -p services/traffic/k6/tsconfig.json
 	npx eslint .
 	npx prettier --check .
 

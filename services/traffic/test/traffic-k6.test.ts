@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadProfiles, requestsPerJourney } from '../src/profiles';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { loadProfiles, PROFILES_PATH, requestsPerJourney } from '../src/profiles';
 
 /**
  * k6 cannot run here, so its scripts run under node instead: a copy of services/traffic marked as ES
@@ -104,6 +105,22 @@ describe('k6 scripts', () => {
     expect(result.stderr).toBe('');
     return JSON.parse(result.stdout) as Run;
   }
+
+  it('reads the very profiles.json the native generator reads, here and in the k6 container', () => {
+    // k6 resolves open() against the script's own directory.
+    for (const script of SCRIPTS) {
+      const source = readFileSync(join(TRAFFIC, 'k6', script), 'utf8');
+      const opened = [...source.matchAll(/\bopen\('([^']+)'\)/g)].map((m) => m[1]);
+      expect(opened.map((file) => realpathSync(resolve(TRAFFIC, 'k6', file)))).toEqual([realpathSync(PROFILES_PATH)]);
+    }
+    // docker-compose.yml mounts this folder where the k6 command finds its scripts.
+    const compose = parse(readFileSync(join(TRAFFIC, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: { k6: { volumes: string[]; command: string[] } };
+    };
+    const [host, container] = compose.services.k6.volumes[0].split(':');
+    expect(realpathSync(resolve(TRAFFIC, '../..', host))).toBe(realpathSync(TRAFFIC));
+    expect(compose.services.k6.command.at(-1)).toBe(`${container}/k6/${SCRIPTS[0]}`);
+  });
 
   it('finds the numbered scripts', () => {
     expect(SCRIPTS).toEqual(['01-default.js', '02-black-friday.js']);
