@@ -273,7 +273,8 @@ describe('docker-compose.yml', () => {
     expect(compose.services.traffic.depends_on?.gateway).toEqual({ condition: 'service_healthy', restart: true });
     // Any other container in another's namespace would need the same.
     const sharing = services.filter(([, s]) => s.network_mode?.startsWith('service:'));
-    for (const [, s] of sharing) expect(s.depends_on?.[s.network_mode!.slice('service:'.length)]?.restart).toBe(true);
+    for (const [, s] of sharing)
+      expect(s.depends_on?.[(s.network_mode ?? '').slice('service:'.length)]?.restart).toBe(true);
   });
 
   it('runs the webhook as the owner of the .lab/ it writes to (lab up passes its own uid)', () => {

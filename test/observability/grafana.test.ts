@@ -110,9 +110,7 @@ describe('Grafana provisioning', () => {
 
     it('expands traces->logs, traces->metrics, exemplars->traces and logs->traces to queries that parse', () => {
       const links = expandLinks(span);
-      expect(links.map((l) => l.from.split(' ')[0])).toEqual(
-        expect.arrayContaining(['trace', 'exemplar', 'log']),
-      );
+      expect(links.map((l) => l.from.split(' ')[0])).toEqual(expect.arrayContaining(['trace', 'exemplar', 'log']));
       expect(links.filter((l) => l.language === 'promql').length).toBe(3);
       expect(links.map((l) => [l.from, l.query, problems(l)]).filter(([, , p]) => p.length > 0)).toEqual([]);
       // Narrowed to the span's service and trace, not to everything.

@@ -22,7 +22,7 @@ const IMAGES: Record<string, Image> = {
     ships: ['bash', 'node', 'healthcheck.sh'],
     source:
       'Dockerfile (FROM node:24.21.0-trixie-slim: docker-library/node 24/trixie-slim, FROM debian:trixie-slim, ' +
-      "where bash is an Essential package) and its `COPY docker/healthcheck.sh /usr/local/bin/`; slim has no curl or wget",
+      'where bash is an Essential package) and its `COPY docker/healthcheck.sh /usr/local/bin/`; slim has no curl or wget',
   },
   'mariadb:10.11.19': {
     ships: ['healthcheck.sh', 'mariadb', 'mariadb-admin'],

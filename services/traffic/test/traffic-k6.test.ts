@@ -89,7 +89,8 @@ describe('k6 scripts', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'k6-'));
     // Only what k6 reads: the scripts and the profiles beside them (not the service's package.json).
-    for (const part of ['k6', 'profiles.json']) cpSync(join(TRAFFIC, part), join(dir, 'traffic', part), { recursive: true });
+    for (const part of ['k6', 'profiles.json'])
+      cpSync(join(TRAFFIC, part), join(dir, 'traffic', part), { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
     writeFileSync(join(dir, 'runner.mjs'), RUNNER);
   });
