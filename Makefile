@@ -71,6 +71,10 @@ bench: build ## Measure instrumentation overhead, gateway throughput and the lit
 	npx tsc -p bench/tsconfig.json
 	$(NODE) bench/main.ts $(BENCH)
 
+.PHONY: docker-smoke
+docker-smoke: build ## With a Docker engine: up, one checkout, its trace, a log line, a dashboard query, down
+	$(NODE) scripts/docker-smoke.mts
+
 .PHONY: clean
 clean: ## Remove build output
 	npx tsc -b --clean
