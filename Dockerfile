@@ -19,9 +19,9 @@ COPY services/notifications/package.json services/notifications/
 COPY services/gateway/package.json services/gateway/
 COPY services/traffic/package.json services/traffic/
 COPY lab/package.json lab/
-# npm's download cache survives between builds (BuildKit cache mount), so a rebuild after a lock
-# change fetches only what changed.
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# npm's download cache survives between builds (BuildKit cache mount) and is read first, so a
+# rebuild after a lock change fetches only what changed.
+RUN --mount=type=cache,target=/root/.npm npm ci --prefer-offline --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY services services
 COPY lab lab
@@ -41,7 +41,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY --from=build /out ./
 # Production dependencies only; npm links the workspaces, so `@shopnow/kit/telemetry` resolves.
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --prefer-offline --no-audit --no-fund
 COPY docker/healthcheck.sh /usr/local/bin/healthcheck.sh
 # Files stay owned by root (read-only to the process); the process itself is unprivileged.
 USER node

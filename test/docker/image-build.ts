@@ -32,6 +32,11 @@ export interface BuildOptions {
   caches: Record<string, string>;
   /** PATH of the base image: where node, npm and npx are. */
   basePath: string;
+  /**
+   * This machine's network settings that a build's RUN sees through the engine here (a proxy's
+   * CA, proxy addresses): not part of the image, so not in the Dockerfile.
+   */
+  network: Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -100,7 +105,9 @@ function run(stage: Stage, command: string, caches: Record<string, string>, opti
     mkdirSync(source, { recursive: true });
     return `mkdir -p "$M${target}" && mount --bind "${source}" "$M${target}"`;
   });
-  const env = Object.entries({ PATH: options.basePath, HOME: '/root', ...stage.env }).map(([k, v]) => `${k}=${v}`);
+  const env = Object.entries({ ...options.network, PATH: options.basePath, HOME: '/root', ...stage.env }).map(
+    ([k, v]) => `${k}=${v}`,
+  );
   const script = [
     'set -e',
     `M="${merged}"`,

@@ -151,6 +151,12 @@ beforeAll(async () => {
     work: path.join(work, 'build'),
     caches: { '/root/.npm': NPM_CACHE },
     basePath: BASE_PATH,
+    network: Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] =>
+          /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(https?|no)_proxy)$/i.test(entry[0]) && !!entry[1],
+      ),
+    ),
     log: () => undefined,
   });
   image = stages[stages.length - 1];
