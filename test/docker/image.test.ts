@@ -1,4 +1,5 @@
 import { provisionSchema } from '@shopnow/kit/mysql';
+import amqp from 'amqplib';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -6,7 +7,7 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEnv, renderEnv } from '../../lab/src/env-file';
-import { MYSQL_ADMIN_URL } from '../support/backends';
+import { AMQP_URL, MYSQL_ADMIN_URL } from '../support/backends';
 import { hostPort, interpolate, loadCompose, translate, type ComposeService } from './compose-env';
 import { build, exportImage, type Stage } from './image-build';
 
@@ -204,6 +205,13 @@ afterAll(async () => {
   );
   collector.close();
   rmSync(work, { recursive: true, force: true });
+  // This run's names on the shared broker (the img_* schemas stay, seeded, like the test_* ones).
+  const connection = await amqp.connect(AMQP_URL);
+  const channel = await connection.createChannel();
+  for (const queue of [`img.inventory.${run}`, `img.notifications.${run}`])
+    for (const name of [queue, `${queue}.dlq`]) await channel.deleteQueue(name);
+  await channel.deleteExchange(`img.events.${run}`);
+  await connection.close();
 }, 60_000);
 
 describe('the image, built from the Dockerfile and run as compose runs it', () => {
