@@ -55,8 +55,9 @@ build: deps ## Compile every workspace (tsc -b)
 	npx tsc -b
 
 .PHONY: lint
-lint: deps ## Type-check the tests, ESLint and Prettier
+lint: deps ## Type-check the tests and the k6 scripts, ESLint and Prettier
 	npx tsc --noEmit -p tsconfig.test.json
+	npx tsc -p services/traffic/k6/tsconfig.json
 	npx eslint .
 	npx prettier --check .
 
@@ -69,6 +70,10 @@ test: build lint backends ## Lint, then run every test suite against the real ba
 bench: build ## Measure instrumentation overhead, gateway throughput and the lite lab (prints figures)
 	npx tsc -p bench/tsconfig.json
 	$(NODE) bench/main.ts $(BENCH)
+
+.PHONY: docker-smoke
+docker-smoke: build ## With a Docker engine: up, one checkout, its trace, a log line, a dashboard query, down
+	$(NODE) scripts/docker-smoke.mts
 
 .PHONY: clean
 clean: ## Remove build output

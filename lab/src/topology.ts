@@ -221,7 +221,7 @@ export function components(options: TopologyOptions): Component[] {
       url: url(9464),
       health: `${url(9464)}/health/ready`,
       command: node,
-      args: [...NODE_FLAGS, path.join(root, 'lab/dist/traffic/main.js')],
+      args: [...NODE_FLAGS, path.join(root, 'services/traffic/dist/main.js')],
       env: {
         ...NODE_ENV,
         GATEWAY_URL: url(8080),

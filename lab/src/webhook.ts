@@ -52,6 +52,23 @@ export function readPages(file: string): Page[] {
     .map((line) => JSON.parse(line) as Page);
 }
 
+/**
+ * Why the pages file cannot be written, or undefined when it can. In the full stack the file sits
+ * in a bind mount (.lab/), owned by whoever created it on the host: a page must not be lost to a
+ * crash there, so the problem is named instead (readiness and the alert's answer, both 503, which
+ * Alertmanager retries).
+ */
+export function pagesFileProblem(pagesFile: string): string | undefined {
+  try {
+    fs.mkdirSync(path.dirname(pagesFile), { recursive: true });
+    fs.accessSync(fs.existsSync(pagesFile) ? pagesFile : path.dirname(pagesFile), fs.constants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    return `cannot write ${pagesFile} (${code}) as uid ${process.getuid?.()}: make ${path.dirname(pagesFile)} writable by that user (\`lab up\` runs the webhook as the owner of .lab/)`;
+  }
+}
+
 const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** The exercises' state sits beside the pages (both in .lab/): its times are exported as metrics too. */
@@ -59,7 +76,8 @@ export function createWebhook(
   pagesFile: string,
   exercisesFile = path.join(path.dirname(pagesFile), 'exercises.json'),
 ): http.Server {
-  fs.mkdirSync(path.dirname(pagesFile), { recursive: true });
+  const problem = pagesFileProblem(pagesFile);
+  if (problem) console.error(problem);
   const received = new Map<string, number>();
 
   const metrics = () => {
@@ -101,7 +119,11 @@ export function createWebhook(
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
     const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
-    if (route === 'GET /health/ready' || route === 'GET /health/live') return send(200, { status: 'ok' });
+    if (route === 'GET /health/live') return send(200, { status: 'ok' });
+    if (route === 'GET /health/ready') {
+      const problem = pagesFileProblem(pagesFile);
+      return problem ? send(503, { status: 'unavailable', error: problem }) : send(200, { status: 'ok' });
+    }
     if (route === 'GET /pages') return send(200, readPages(pagesFile));
     if (route === 'GET /metrics')
       return send(200, metrics() + exerciseMetrics(exercisesFile), 'text/plain; version=0.0.4; charset=utf-8');
@@ -116,7 +138,18 @@ export function createWebhook(
         return send(400, { error: 'the body is not JSON' });
       }
       if (!isPayload(body)) return send(400, { error: 'not an Alertmanager webhook payload (alerts[] missing)' });
-      send(200, { recorded: record(body) });
+      let recorded = 0;
+      let problem = pagesFileProblem(pagesFile);
+      try {
+        if (!problem) recorded = record(body);
+      } catch (err) {
+        problem = `cannot append to ${pagesFile}: ${(err as Error).message}`;
+      }
+      if (problem) {
+        console.error(problem);
+        return send(503, { error: problem });
+      }
+      send(200, { recorded });
     });
   });
 }
