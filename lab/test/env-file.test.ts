@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureEnvFile, EXAMPLE, parseEnv, readEnv, renderEnv } from '../src/env-file';
-import { labPaths, ROOT } from '../src/paths';
-import { components, SCHEMA_SERVICES } from '../src/topology';
+import { ensureEnvFile, EXAMPLE, parseEnv, readEnv, renderEnv } from '../src/core/env-file';
+import { labPaths, ROOT } from '../src/core/paths';
+import { components, SCHEMA_SERVICES } from '../src/core/topology';
 
 const example = fs.readFileSync(EXAMPLE, 'utf8');
 const secretKeys = Object.entries(parseEnv(example))

@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { labPaths, ROOT } from '../src/paths';
+import { labPaths, ROOT } from '../src/core/paths';
 import { labRuntime, solveExercise, startExercise, type CheckResult, type Runtime } from '../src/exercises/runner';
-import { alive, readPid, readPids } from '../src/runtime/processes';
+import { alive, readPid, readPids } from '../src/core/runtime/processes';
 
 const exec = promisify(execFile);
 export const FLOWING = 'min_over_time(sum(rate(lab_traffic_requests_total[15s]))[30s:5s]) > 1';
@@ -104,7 +104,7 @@ export function exerciseLab(name: string, own: { basePort: number; schemaPrefix:
     check,
     expectPass,
     async up(rate = 5) {
-      const up = await cli(['up', '--mode', 'native', '--json']);
+      const up = await cli(['up', '--mode', 'lite', '--json']);
       recorded = [...readPids(paths.pids).values(), readPid(paths.supervisorPid) ?? 0];
       if (up.code !== 0) throw new Error(`lab up exited ${up.code}:\n${up.stderr}`);
       rt = labRuntime(paths, () => undefined, process.env);

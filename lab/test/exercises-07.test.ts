@@ -10,8 +10,8 @@
  * build (`npx tsc -b`).
  */
 import { randomUUID } from 'node:crypto';
-import type { DeadLetterQueue } from '../src/commands/dlq';
-import type { LogLine } from '../src/commands/logs';
+import type { DeadLetterQueue } from '../src/core/actions/dlq';
+import type { LogLine } from '../src/core/actions/logs';
 import { eventually, exerciseLab, item } from './exercise-lab';
 
 const lab = exerciseLab('exercises-07', { basePort: 2280, schemaPrefix: 'exm_' });

@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../src/errors';
-import type { FaultContext } from '../src/faults';
-import { labPaths, ROOT } from '../src/paths';
+import { UsageError } from '../src/core/errors';
+import type { FaultContext } from '../src/core/faults';
+import { labPaths, ROOT } from '../src/core/paths';
 import { defineExercise, instanceAnswer, type ExerciseDefinition } from '../src/exercises/api';
 import { exerciseFolders, hintSections, loadExercises, type Exercise } from '../src/exercises/catalog';
-import { exerciseMetrics } from '../src/exercises/metrics';
+import { exerciseMetrics } from '../src/components/webhook/exercise-metrics';
 import { seededRng } from '../src/exercises/rng';
 import {
   checkExercise,
@@ -27,8 +27,9 @@ import {
   type Runtime,
 } from '../src/exercises/runner';
 import { checkSettings } from '../src/exercises/settings';
-import { createWebhook } from '../src/webhook';
-import { hashAnswer, matches, readState, writeState } from '../src/exercises/state';
+import { createWebhook } from '../src/components/webhook/webhook';
+import { readState, writeState } from '../src/core/exercise-state';
+import { hashAnswer, matches } from '../src/exercises/hashes';
 import { traceView } from '../src/exercises/traces';
 
 /** A fixture exercise: the answer is a word drawn from the seed; no fault, no fix. */
@@ -66,7 +67,7 @@ function runtime(): { rt: Runtime; resets: number[] } {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-exercises-'));
   const paths = labPaths({ LAB_HOME: home });
   fs.mkdirSync(paths.state, { recursive: true });
-  fs.writeFileSync(paths.mode, 'native\n'); // lite mode, without detecting anything
+  fs.writeFileSync(paths.mode, 'lite\n'); // lite mode, without detecting anything
   const resets: number[] = [];
   const faults = { instances: [], stateFile: paths.faults } as unknown as FaultContext;
   return {

@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { labPaths, ROOT } from '../src/paths';
-import { alive, readPid, readPids } from '../src/runtime/processes';
+import { labPaths, ROOT } from '../src/core/paths';
+import { alive, readPid, readPids } from '../src/core/runtime/processes';
 
 const run = promisify(execFile);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-faults-'));
@@ -69,7 +69,7 @@ describe('bad-release and noisy-client in a lite-mode lab', () => {
   }, 60_000);
 
   it('comes up on its own ports', async () => {
-    const up = await lab('up', '--mode', 'native', '--json');
+    const up = await lab('up', '--mode', 'lite', '--json');
     if (up.code !== 0) throw new Error(`lab up exited ${up.code}:\n${up.stderr}`);
     isUp = true;
     recorded = [...readPids(paths.pids).values(), readPid(paths.supervisorPid) ?? 0];

@@ -12,8 +12,8 @@ import path from 'node:path';
 import amqp from 'amqplib';
 import mysql from 'mysql2/promise';
 import { provisionSchema } from '@shopnow/kit/mysql';
-import { activeFaults, clearFaults, injectFault, resetLab, type FaultContext } from '../src/faults';
-import { HISTORY_INDEX } from '../src/faults/lab-faults';
+import { activeFaults, clearFaults, injectFault, resetLab, type FaultContext } from '../src/core/faults';
+import { HISTORY_INDEX } from '../src/core/faults/lab-faults';
 import { AMQP_URL, MYSQL_ADMIN_URL } from '../../test/support/backends';
 import { OtlpReceiver } from '../../test/support/otlp-receiver';
 import { eventually, startStack, type Stack } from '../../test/support/stack';
@@ -116,7 +116,7 @@ beforeAll(async () => {
     ordersSchema: ORDERS.schema,
     amqpUrl: AMQP_URL,
     exchange: env('orders').EVENTS_EXCHANGE,
-    queues: [env('inventory').INVENTORY_QUEUE, env('notifications').NOTIFICATIONS_QUEUE],
+    queues: { inventory: env('inventory').INVENTORY_QUEUE, notifications: env('notifications').NOTIFICATIONS_QUEUE },
     stateFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-faults-')), 'faults.json'),
     waitHealthy: async () => {
       for (const { url } of stack.instances)
@@ -306,7 +306,7 @@ describe('service faults on real mechanisms', () => {
   });
 
   it('consumer-stall (stalled): a backlog builds in the queue and drains once cleared', async () => {
-    const queue = ctx.queues[0];
+    const queue = ctx.queues.inventory;
     await injectFault(ctx, { name: 'consumer-stall', service: 'inventory', options: { mode: 'stalled' } });
     const conn = await amqp.connect(AMQP_URL);
     const channel = await conn.createConfirmChannel();
@@ -455,7 +455,7 @@ describe('lab-side faults', () => {
   });
 
   it('poison-message: unparsable messages land in both dead-letter queues, purged on clear', async () => {
-    const dlqs = ctx.queues.map((q) => `${q}.dlq`);
+    const dlqs = Object.values(ctx.queues).map((q) => `${q}.dlq`);
     const before = await Promise.all(dlqs.map(queueDepth));
     await injectFault(ctx, { name: 'poison-message', options: { count: 2 } });
     await eventually(

@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { labPaths, ROOT } from '../src/paths';
-import { alive, readPid, readPids } from '../src/runtime/processes';
-import { components } from '../src/topology';
+import { labPaths, ROOT } from '../src/core/paths';
+import { alive, readPid, readPids } from '../src/core/runtime/processes';
+import { components } from '../src/core/topology';
 import { dashboardQueries, substituteVariables } from '../../test/observability/dashboards';
 
 const run = promisify(execFile);
@@ -98,7 +98,7 @@ describe('lite mode, end to end', () => {
   }, 60_000);
 
   it('comes up from nothing, all healthy', async () => {
-    const up = await lab('up', '--mode', 'native', '--json');
+    const up = await lab('up', '--mode', 'lite', '--json');
     if (up.code !== 0) throw new Error(`lab up exited ${up.code}:\n${up.stderr}`);
     isUp = true;
     expect(fs.existsSync(paths.envFile)).toBe(true);
@@ -110,13 +110,13 @@ describe('lite mode, end to end', () => {
       components: Array<{ name: string; healthy: boolean }>;
       unavailable: Array<{ name: string }>;
     };
-    expect(data.mode).toBe('native');
+    expect(data.mode).toBe('lite');
     expect(data.components.filter((c) => !c.healthy)).toEqual([]);
     expect(data.components.map((c) => c.name)).toEqual(
       expect.arrayContaining(['gateway', 'catalog-2', 'traffic', 'lab-webhook']),
     );
     expect(data.unavailable.map((u) => u.name)).toEqual(['grafana', 'jaeger', 'loki']);
-    // Running it again is harmless and says so.
+    // Running it again is harmless and says so (`native`: the old name of lite mode, still accepted).
     const again = await lab('up', '--mode', 'native', '--json');
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRunning: true });

@@ -1,4 +1,4 @@
-import { colorWanted, format, type Report } from '../src/output';
+import { colorWanted, format, type Report } from '../src/cli/output';
 
 const report: Report<{ components: Array<{ name: string; healthy: boolean; url: string }> }> = {
   data: {

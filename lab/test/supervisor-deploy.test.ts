@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readPid } from '../src/runtime/processes';
-import { supervise, type Plan } from '../src/runtime/supervisor';
+import { readPid } from '../src/core/runtime/processes';
+import { supervise, type Plan } from '../src/core/runtime/supervisor';
 
 /**
  * Deploys through the supervisor: a child starts with its overrides, and reload() restarts at

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { alive } from '../src/runtime/processes';
-import { supervise as superviseWith, type Plan, type PlanComponent } from '../src/runtime/supervisor';
+import { alive } from '../src/core/runtime/processes';
+import { supervise as superviseWith, type Plan, type PlanComponent } from '../src/core/runtime/supervisor';
 
 const supervise = (plan: Plan) => superviseWith(plan, () => undefined);
 

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { logs } from '../src/commands/logs';
-import { labPaths, ROOT } from '../src/paths';
-import { nativeTargets } from '../src/runtime/observability';
-import { components } from '../src/topology';
+import { readLogs } from '../src/core/actions/logs';
+import { labPaths, ROOT } from '../src/core/paths';
+import { liteTargets } from '../src/core/runtime/observability';
+import { components } from '../src/core/topology';
 
 const env = {
   JWT_SECRET: 'j'.repeat(40),
@@ -68,10 +68,10 @@ describe('the lite-mode topology', () => {
       labels: { job: string };
       targets: string[];
     }>;
-    const native = nativeTargets(components({ paths, env }));
+    const lite = liteTargets(components({ paths, env }));
     const shape = (groups: typeof compose) => groups.map((g) => [g.labels.job, g.targets.length]).sort();
-    expect(shape(native)).toEqual(shape(compose.filter((g) => g.labels.job !== 'otel-collector')));
-    expect(native.find((g) => g.labels.job === 'catalog')?.targets).toEqual(['127.0.0.1:8082', '127.0.0.1:8092']);
+    expect(shape(lite)).toEqual(shape(compose.filter((g) => g.labels.job !== 'otel-collector')));
+    expect(lite.find((g) => g.labels.job === 'catalog')?.targets).toEqual(['127.0.0.1:8082', '127.0.0.1:8092']);
   });
 });
 
@@ -85,15 +85,15 @@ describe('lab logs', () => {
       `${line('2026-01-01T00:00:02Z', 'cache miss', 'aaa')}\nnot json\n`,
     );
     fs.writeFileSync(path.join(paths.logs, 'catalog-2.log'), `${line('2026-01-01T00:00:01Z', 'cache hit', 'bbb')}\n`);
-    const all = logs(paths, 'catalog', { tail: 10 }).data.lines;
+    const all = readLogs(paths, 'catalog', { tail: 10 }).lines;
     expect(all.map((l) => [l.instance, l.text.includes('json') ? 'raw' : l.record?.message])).toEqual([
       ['catalog-2', 'cache hit'],
       ['catalog-1', 'cache miss'],
       ['catalog-1', 'raw'],
     ]);
-    expect(logs(paths, 'catalog', { tail: 10, trace: 'aaa' }).data.lines.map((l) => l.instance)).toEqual(['catalog-1']);
-    expect(logs(paths, 'catalog-2', { tail: 10, grep: 'hit' }).data.lines).toHaveLength(1);
-    expect(() => logs(paths, 'nosuch', { tail: 10 })).toThrow(/unknown service/);
+    expect(readLogs(paths, 'catalog', { tail: 10, trace: 'aaa' }).lines.map((l) => l.instance)).toEqual(['catalog-1']);
+    expect(readLogs(paths, 'catalog-2', { tail: 10, grep: 'hit' }).lines).toHaveLength(1);
+    expect(() => readLogs(paths, 'nosuch', { tail: 10 })).toThrow(/unknown service/);
   });
 
   it('follows one trace across every service when no service is named', () => {
@@ -109,7 +109,7 @@ describe('lab logs', () => {
       `${line('orders', '2026-01-01T00:00:04Z', 'ccc')}
 `,
     );
-    const followed = logs(paths, undefined, { tail: 10, trace: 'ccc' }).data.lines.map((l) => l.instance);
+    const followed = readLogs(paths, undefined, { tail: 10, trace: 'ccc' }).lines.map((l) => l.instance);
     expect(followed).toEqual(['gateway', 'orders']);
   });
 });

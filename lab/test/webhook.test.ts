@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
-import { createWebhook } from '../src/webhook';
+import { createWebhook } from '../src/components/webhook/webhook';
 
 // What Alertmanager 0.25 posts (webhook payload version 4), trimmed to the fields that matter.
 const payload = (status: string) => ({

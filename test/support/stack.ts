@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { labPaths } from '../../lab/src/paths';
-import { components } from '../../lab/src/topology';
+import { labPaths } from '../../lab/src/core/paths';
+import { components } from '../../lab/src/core/topology';
 import { provisionSchema } from '../../services/kit/src/mysql';
 import {
   AMQP_URL,
