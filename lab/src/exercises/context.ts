@@ -99,7 +99,8 @@ export function exerciseContext(parts: ContextParts): ExerciseContext {
     },
     queueOf(service) {
       const queue = faults.queues[service];
-      if (!queue) throw new UsageError(`"${service}" consumes no queue; one of: ${Object.keys(faults.queues).join(', ')}`);
+      if (!queue)
+        throw new UsageError(`"${service}" consumes no queue; one of: ${Object.keys(faults.queues).join(', ')}`);
       return queue;
     },
     faults: {

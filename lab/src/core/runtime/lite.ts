@@ -60,7 +60,9 @@ export function staleProjects(root = ROOT): string[] {
     const info = path.join(root, project, 'tsconfig.tsbuildinfo');
     if (!fs.existsSync(path.join(root, project, 'dist')) || !fs.existsSync(info)) return true;
     // exercises/ has no src/: its sources are exercises/NN-slug/*.ts.
-    const sources = fs.existsSync(path.join(root, project, 'src')) ? path.join(root, project, 'src') : path.join(root, project);
+    const sources = fs.existsSync(path.join(root, project, 'src'))
+      ? path.join(root, project, 'src')
+      : path.join(root, project);
     return newest(sources) > fs.statSync(info).mtimeMs;
   });
 }
