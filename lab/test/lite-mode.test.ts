@@ -15,6 +15,7 @@ import { labPaths, ROOT } from '../src/core/paths';
 import { alive, readPid, readPids } from '../src/core/runtime/processes';
 import { components } from '../src/core/topology';
 import { dashboardQueries, substituteVariables } from '../../test/observability/dashboards';
+import { eventually } from '../../test/support/eventually';
 
 const run = promisify(execFile);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-'));
@@ -43,17 +44,6 @@ const listening = (port: number) =>
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
-
-/** Polls until `check` returns a value, or fails after the deadline with the last reason. */
-async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-}
 
 type Sample = { metric: Record<string, string>; value: [number, string] };
 const query = async (promql: string) => {

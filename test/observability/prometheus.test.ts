@@ -14,7 +14,6 @@ import { promqlErrors } from './promql';
 import {
   PROMETHEUS_DIR,
   RULES_DIR,
-  eventually,
   freePort,
   readYaml,
   ruleFiles,
@@ -23,6 +22,7 @@ import {
   startDaemon,
   type Daemon,
 } from './tools';
+import { eventually } from '../support/eventually';
 
 interface Rule {
   record?: string;
@@ -247,11 +247,12 @@ describe('lite mode: the same prometheus.yml with a native target file', () => {
   test('scrapes every target of the file, with its job and host:port instance', async () => {
     type Target = { labels: { job: string; instance: string }; scrapePool: string };
     const targets = await eventually(
+      `11 active targets (log: ${prometheus.output().slice(-500)})`,
+      20_000,
       async () => {
         const { activeTargets } = await get<{ activeTargets: Target[] }>('/targets');
         return activeTargets.length === 11 ? activeTargets : undefined;
       },
-      `11 active targets (log: ${prometheus.output().slice(-500)})`,
     );
     const found = targets.map((t) => `${t.scrapePool} ${t.labels.job} ${t.labels.instance}`).sort();
     const lab = new Set(['traffic', 'alertmanager', 'prometheus']);
@@ -262,16 +263,16 @@ describe('lite mode: the same prometheus.yml with a native target file', () => {
   });
 
   test('sends alerts to the Alertmanager named in the target file', async () => {
-    const urls = await eventually(async () => {
+    const urls = await eventually('an active Alertmanager', 20_000, async () => {
       const { activeAlertmanagers } = await get<{ activeAlertmanagers: Array<{ url: string }> }>('/alertmanagers');
       return activeAlertmanagers.length ? activeAlertmanagers.map((a) => a.url) : undefined;
-    }, 'an active Alertmanager');
+    });
     expect(urls).toEqual(['http://127.0.0.1:9093/api/v2/alerts']);
   });
 
   test('loads every alert of the linked rule files', async () => {
     type Groups = { groups: Array<{ rules: Array<{ name: string; type: string }> }> };
-    const { groups } = await eventually(() => get<Groups>('/rules'), 'the rules API');
+    const { groups } = await eventually('the rules API', 20_000, () => get<Groups>('/rules'));
     const loaded = groups.flatMap((g) => g.rules.filter((r) => r.type === 'alerting').map((r) => r.name));
     expect(loaded.sort()).toEqual(
       alertRules()

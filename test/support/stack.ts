@@ -268,18 +268,3 @@ async function waitReady(instance: Instance, timeoutMs: number): Promise<void> {
     `${instance.name} not ready after ${timeoutMs} ms:\n${JSON.stringify(instance.lines.slice(-10), null, 1)}`,
   );
 }
-
-/** Polls until `probe` returns a value (not undefined), or fails after the deadline. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
