@@ -3,7 +3,7 @@
  * default one moved by `basePort - 8080`) and the prefix of its schemas, queues and Redis keys.
  * Jest runs files side by side, so no two labs may share a port or a prefix; and no port may sit
  * in Linux's ephemeral range, where any outgoing connection can hold it first (it happened:
- * EADDRINUSE for minutes). test-labs.test.ts checks both; a new test that starts a lab adds a row.
+ * EADDRINUSE for minutes). test-labs.unit.test.ts checks both; a new test that starts a lab adds a row.
  */
 import { labPaths } from '../../lab/src/core/paths';
 import { components } from '../../lab/src/core/topology';
