@@ -194,11 +194,11 @@ describe('promtool rule tests', () => {
   });
 });
 
-// Lite mode copies prometheus.yml unchanged, links rules/ beside it and writes targets/native.json.
+// Lite mode copies prometheus.yml unchanged, links rules/ beside it and writes targets/lite.json.
 // Doing exactly that and starting the real Prometheus proves it finds every target and its
 // Alertmanager from the target file alone.
-describe('lite mode: the same prometheus.yml with a native target file', () => {
-  const native: TargetGroup[] = [
+describe('lite mode: the same prometheus.yml with a lite target file', () => {
+  const lite: TargetGroup[] = [
     { labels: { job: 'gateway' }, targets: ['127.0.0.1:8080'] },
     { labels: { job: 'auth' }, targets: ['127.0.0.1:8081'] },
     { labels: { job: 'catalog' }, targets: ['127.0.0.1:8082', '127.0.0.1:8092'] },
@@ -224,7 +224,7 @@ describe('lite mode: the same prometheus.yml with a native target file', () => {
     copyFileSync(path.join(PROMETHEUS_DIR, 'prometheus.yml'), path.join(dir, 'prometheus.yml'));
     symlinkSync(RULES_DIR, path.join(dir, 'rules'));
     mkdirSync(path.join(dir, 'targets'));
-    writeFileSync(path.join(dir, 'targets/native.json'), JSON.stringify(native));
+    writeFileSync(path.join(dir, 'targets/lite.json'), JSON.stringify(lite));
     const port = await freePort();
     api = `http://127.0.0.1:${port}/api/v1`;
     prometheus = startDaemon(
@@ -256,7 +256,7 @@ describe('lite mode: the same prometheus.yml with a native target file', () => {
     );
     const found = targets.map((t) => `${t.scrapePool} ${t.labels.job} ${t.labels.instance}`).sort();
     const lab = new Set(['traffic', 'alertmanager', 'prometheus']);
-    const expected = native.flatMap(({ labels: { job }, targets: addresses }) =>
+    const expected = lite.flatMap(({ labels: { job }, targets: addresses }) =>
       addresses.map((address) => `${lab.has(job) ? 'lab' : 'shopnow'} ${job} ${address}`),
     );
     expect(found).toEqual(expected.sort());

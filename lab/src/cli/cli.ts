@@ -70,7 +70,9 @@ const asMode = (value: string): Mode => {
 
 program
   .command('up')
-  .description('Start the lab (Docker, or lite mode when no Docker engine answers) and wait until it is healthy')
+  .description(
+    'Start the lab (the full stack on Docker, or lite mode when no Docker engine answers) and wait until it is healthy',
+  )
   .option('--mode <mode>', 'full or lite (docker or native also do; default: LAB_MODE, else auto-detected)', asMode)
   .action((options: { mode?: Mode }) => run(() => up(paths, { mode: options.mode }, progress)));
 

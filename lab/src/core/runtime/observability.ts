@@ -6,13 +6,15 @@ import type { Component } from '../topology';
 import { installedRulesDir } from './learner-rules';
 
 /**
- * Lite mode runs Prometheus and Alertmanager with the same config files as the Docker stack:
+ * Lite mode runs Prometheus and Alertmanager with the same config files as the full stack:
  * prometheus.yml is copied unchanged (its rules/ linked beside it, learner/ empty) and only the
  * target file differs; alertmanager.yml differs only in where the webhook is.
  */
 export function writeObservabilityConfig(paths: LabPaths, list: Component[], root = ROOT): void {
   const source = path.join(root, 'observability');
   const targets = path.join(paths.prometheus, 'targets');
+  // Written whole each time: a target file left from an older lab would be scraped too.
+  fs.rmSync(targets, { force: true, recursive: true });
   fs.mkdirSync(targets, { recursive: true });
   fs.copyFileSync(path.join(source, 'prometheus/prometheus.yml'), path.join(paths.prometheus, 'prometheus.yml'));
   const rules = path.join(paths.prometheus, 'rules');
@@ -21,7 +23,7 @@ export function writeObservabilityConfig(paths: LabPaths, list: Component[], roo
   // learner/*.rules.yml: the learner's own rules, installed by `lab rules load`; none at start.
   fs.rmSync(installedRulesDir(paths), { force: true, recursive: true });
   fs.mkdirSync(installedRulesDir(paths));
-  fs.writeFileSync(path.join(targets, 'native.json'), `${JSON.stringify(liteTargets(list), null, 2)}\n`);
+  fs.writeFileSync(path.join(targets, 'lite.json'), `${JSON.stringify(liteTargets(list), null, 2)}\n`);
 
   const webhookPort = list.find((c) => c.kind === 'webhook')?.port ?? 9099;
   const alertmanager = fs.readFileSync(path.join(source, 'alertmanager/alertmanager.yml'), 'utf8');
