@@ -75,7 +75,7 @@ test-rules: ## promtool and amtool on the Prometheus rules and Alertmanager conf
 
 # A unit test is named *.unit.test.ts: it starts no lab and uses no backend (jest.unit.config.js).
 .PHONY: test-unit
-test-unit: deps ## The tests that start no lab and need no backend (*.unit.test.ts)
+test-unit: build ## The tests that start no lab and need no backend (*.unit.test.ts)
 	npx jest -c jest.unit.config.js $(JEST_FLAGS)
 
 .PHONY: test-exercise
