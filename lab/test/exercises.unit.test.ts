@@ -26,7 +26,9 @@ import {
   submitAnswers,
   type Runtime,
 } from '../src/exercises/runner';
+import { exerciseContext } from '../src/exercises/context';
 import { checkSettings } from '../src/exercises/settings';
+import { gatewayShop } from '../src/exercises/shop';
 import { createWebhook } from '../src/components/webhook/webhook';
 import { readState, writeState } from '../src/core/exercise-state';
 import { hashAnswer, matches } from '../src/exercises/hashes';
@@ -335,5 +337,22 @@ describe('the exercise metrics', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('the exercise context', () => {
+  it('names the queue a consumer reads in this lab, and refuses a service that consumes none', () => {
+    const { rt } = runtime();
+    const ctx = exerciseContext({
+      mode: 'lite',
+      paths: rt.paths,
+      folder: rt.exercises[0].folder,
+      faults: { instances: [], queues: { inventory: 'exq_inventory.order-created' } } as unknown as FaultContext,
+      shop: gatewayShop('http://127.0.0.1:1'),
+      progress: () => undefined,
+      answer: async () => undefined,
+    });
+    expect(ctx.queueOf('inventory')).toBe('exq_inventory.order-created');
+    expect(() => ctx.queueOf('gateway')).toThrow(new UsageError('"gateway" consumes no queue; one of: inventory'));
   });
 });
