@@ -65,6 +65,26 @@ lint: deps ## Type-check the tests and the k6 scripts, ESLint and Prettier
 test: build lint backends ## Lint, then run every test suite against the real backends
 	npx jest $(JEST_FLAGS)
 
+# The layers of `make test`, each usable alone.
+PROMETHEUS_DIR := observability/prometheus
+.PHONY: test-rules
+test-rules: ## promtool and amtool on the Prometheus rules and Alertmanager config (no build, no backends)
+	@scripts/system-deps.sh
+	cd $(PROMETHEUS_DIR) && promtool check config prometheus.yml
+	cd $(PROMETHEUS_DIR)/rules && promtool check rules *.rules.yml && promtool test rules *.test.yml
+	amtool check-config observability/alertmanager/alertmanager.yml
+
+# A unit test is named *.unit.test.ts: it starts no lab and uses no backend (jest.unit.config.js).
+.PHONY: test-unit
+test-unit: build ## The tests that start no lab and need no backend (*.unit.test.ts)
+	npx jest -c jest.unit.config.js $(JEST_FLAGS)
+
+.PHONY: test-exercise
+test-exercise: ## One exercise's lab test: make test-exercise N=09 (lab/test/exercises-09*.test.ts)
+	@[[ "$(N)" =~ ^[0-9]{2}$$ ]] || { echo 'usage: make test-exercise N=09 (two digits)' >&2; exit 2; }
+	@$(MAKE) --no-print-directory build backends
+	npx jest $(JEST_FLAGS) 'lab/test/exercises-([0-9]{2}-)?$(N)(-[0-9]{2})?\.test\.ts$$'
+
 # Node runs bench/*.ts by stripping their types; tsc checks them first (bench/tsconfig.json).
 .PHONY: bench
 bench: build ## Measure instrumentation overhead, gateway throughput and the lite lab (prints figures)

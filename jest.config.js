@@ -1,4 +1,4 @@
-/** One jest run for every workspace; TypeScript through ts-jest, the kit resolved from source. */
+/** One jest run for every workspace; TypeScript through ts-jest, the kit and the lab resolved from source. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/services', '<rootDir>/lab', '<rootDir>/test'],
@@ -13,6 +13,9 @@ module.exports = {
   moduleNameMapper: {
     '^@shopnow/kit$': '<rootDir>/services/kit/src/index.ts',
     '^@shopnow/kit/(amqp|mysql|redis)$': '<rootDir>/services/kit/src/$1.ts',
+    // The exercises (exercises/dist, loaded by the runner) reach the lab through its public export:
+    // mapped to the source, they run against the same modules as the test, never a stale build.
+    '^lab/exercise-api$': '<rootDir>/lab/src/exercise-api.ts',
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 30_000,

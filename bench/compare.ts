@@ -13,7 +13,7 @@ import { otlpSink, startServices, type Services } from './services.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const OFF = { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'warn' };
 
-/** The build output of this tree, with a node_modules of links whose @shopnow/kit is the copy's own. */
+/** The build output of this tree, with a node_modules of links whose @shopnow/kit and lab are the copy's own. */
 function snapshot(dir: string): void {
   for (const service of fs.readdirSync(path.join(ROOT, 'services'))) {
     for (const part of ['dist', 'migrations', 'package.json']) {
@@ -21,13 +21,16 @@ function snapshot(dir: string): void {
       if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, 'services', service, part), { recursive: true });
     }
   }
-  fs.cpSync(path.join(ROOT, 'lab/dist'), path.join(dir, 'lab/dist'), { recursive: true });
+  for (const part of ['dist', 'package.json'])
+    fs.cpSync(path.join(ROOT, 'lab', part), path.join(dir, 'lab', part), { recursive: true });
   const modules = path.join(dir, 'node_modules');
   fs.mkdirSync(path.join(modules, '@shopnow'), { recursive: true });
   for (const entry of fs.readdirSync(path.join(ROOT, 'node_modules'))) {
-    if (entry !== '@shopnow') fs.symlinkSync(path.join(ROOT, 'node_modules', entry), path.join(modules, entry));
+    if (entry !== '@shopnow' && entry !== 'lab')
+      fs.symlinkSync(path.join(ROOT, 'node_modules', entry), path.join(modules, entry));
   }
   fs.symlinkSync('../../services/kit', path.join(modules, '@shopnow/kit'));
+  fs.symlinkSync('../lab', path.join(modules, 'lab'));
   console.log(`snapshot of ${ROOT} in ${dir}`);
 }
 

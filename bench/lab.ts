@@ -36,7 +36,7 @@ export async function measureLab(options: {
     LAB_HOME: home,
     LAB_BASE_PORT: String(options.basePort),
     LAB_SCHEMA_PREFIX: 'bench_',
-    LAB_MODE: 'native',
+    LAB_MODE: 'lite',
     NO_COLOR: '1',
   };
   const lab = async (...args: string[]) => {

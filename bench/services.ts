@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { labPaths } from '../lab/dist/paths.js';
-import { provisionSchema } from '../services/kit/dist/mysql.js';
+import { createRequire } from 'node:module';
+import { provisionSchema } from '@shopnow/kit/mysql';
+import type * as LabApi from 'lab/exercise-api';
 import { tryFetch, until } from './lib.ts';
 
 /**
@@ -31,9 +32,9 @@ export async function startServices(options: {
 }): Promise<Services> {
   const { name, basePort } = options;
   const root = options.root ?? path.resolve(import.meta.dirname, '..');
-  const { components } = (await import(
-    path.join(root, 'lab/dist/topology.js')
-  )) as typeof import('../lab/dist/topology.js');
+  // The lab's public export as `root` resolves it: this tree's, or a snapshot's own copy.
+  const api = createRequire(path.join(root, 'package.json')).resolve('lab/exercise-api');
+  const { components, labPaths } = (await import(api)) as typeof LabApi;
   const env: Record<string, string> = {
     JWT_SECRET: randomBytes(32).toString('base64url'),
     ADMIN_EMAIL: 'admin@shopnow.test',

@@ -4,7 +4,7 @@
  * traceparent), so the grader knows it; the evidence lookup checks the learner's trace really
  * is that order, service by service.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 /** Who takes part in one paid checkout: the gateway, orders pricing at catalog, payments, both consumers. */
 const TOUCHED = ['gateway', 'catalog', 'orders', 'payments', 'inventory', 'notifications'];

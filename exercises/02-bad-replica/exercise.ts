@@ -3,7 +3,7 @@
  * gateway spreads product requests over both, so the errors look random from outside; the
  * learner must find the replica and take the fault out of it (restart it).
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 interface Target {
   instance: string;

@@ -4,7 +4,7 @@
  * finds the slow route and the table, and builds the index again as the orders service's own
  * MySQL user (lab sql orders "...").
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 const HISTORY = 'job="orders",route="/orders",method="GET"';
 /**

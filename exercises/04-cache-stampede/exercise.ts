@@ -5,7 +5,7 @@
  * tells which of the three it is from the cache metrics and Redis itself, then rolls the
  * replicas (lab restart) to drop the bad runtime setting.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 const MODES = ['bypass', 'ttl-zero', 'wrong-key'] as const;
 type Mode = (typeof MODES)[number];

@@ -4,7 +4,7 @@
  * the pool from the saturation metrics (used against max, waiting requests) and restarts the
  * service so it opens its pool at the configured size again.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 const SERVICES = ['orders', 'catalog', 'auth'] as const;
 const POOLS = `job=~"${SERVICES.join('|')}"`;

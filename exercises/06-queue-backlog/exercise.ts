@@ -4,19 +4,16 @@
  * takes seconds over each. Orders still succeed (the work after the order is asynchronous), so
  * only the queue metrics show it. The learner finds the queue and its consumer, and restarts it.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
-const CONSUMERS = [
-  { service: 'inventory', queue: 'inventory.order-created' },
-  { service: 'notifications', queue: 'notifications.order-events' },
-] as const;
+const CONSUMERS = ['inventory', 'notifications'] as const;
 /** The consumers' queues, not their dead-letter queues (a prefixed lab's names included). */
-const QUEUES = `job=~"${CONSUMERS.map((c) => c.service).join('|')}",queue!~".*\\\\.dlq"`;
+const QUEUES = `job=~"${CONSUMERS.join('|')}",queue!~".*\\\\.dlq"`;
 const BACKLOG = 10;
 const LAG_SECONDS = 5;
 
 interface Target {
-  service: (typeof CONSUMERS)[number]['service'];
+  service: (typeof CONSUMERS)[number];
   queue: string;
   mode: 'stalled' | 'slow';
 }
@@ -30,9 +27,8 @@ export default defineExercise<Target>({
   modes: ['full', 'lite'],
 
   async setup(ctx, rng) {
-    const consumer = rng.pick(CONSUMERS);
-    const { service } = consumer;
-    const queue = ctx.queues.find((q) => q.endsWith(consumer.queue)) ?? consumer.queue;
+    const service = rng.pick(CONSUMERS);
+    const queue = ctx.queueOf(service);
     const mode = rng.pick(['stalled', 'slow'] as const);
     // Slow: each message takes longer than ConsumerLagHigh's 30 s, so the lag shows it (and pages)
     // even at a low order rate, while prefetch keeps the ready backlog small.

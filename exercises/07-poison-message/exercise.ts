@@ -6,14 +6,13 @@
  * a poison message's id (from the consumer's logs or the queue itself), then clears the
  * dead-letter queue after reading it.
  */
-import { defineExercise, type Rng } from 'lab/dist/exercises/api';
+import { defineExercise, type Rng } from 'lab/exercise-api';
 
-/** Each consumer and the queue it reads (a prefixed lab prefixes the queue's name). */
-const CONSUMERS = { inventory: 'inventory.order-created', notifications: 'notifications.order-events' };
-type Consumer = keyof typeof CONSUMERS;
+const CONSUMERS = ['inventory', 'notifications'] as const;
+type Consumer = (typeof CONSUMERS)[number];
 const HIT: Consumer[][] = [['inventory'], ['notifications'], ['inventory', 'notifications']];
 
-const JOBS = `job=~"${Object.keys(CONSUMERS).join('|')}"`;
+const JOBS = `job=~"${CONSUMERS.join('|')}"`;
 const DLQS = `${JOBS},queue=~".+\\\\.dlq"`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -60,7 +59,7 @@ export default defineExercise<Target>({
       service: consumers.length === 1 ? consumers[0] : undefined,
       options: { count: messageIds.length, messageIds: messageIds.join(',') },
     });
-    const queues = consumers.map((c) => ctx.queues.find((q) => q.endsWith(CONSUMERS[c])) ?? CONSUMERS[c]);
+    const queues = consumers.map((c) => ctx.queueOf(c));
     return { consumers, queues, messageIds };
   },
 

@@ -4,7 +4,7 @@
  * flat. The learner finds the instance by its job and instance labels and restarts it: the leak
  * lives in that process's memory, so a fresh process starts without it.
  */
-import { defineExercise, instanceAnswer } from 'lab/dist/exercises/api';
+import { defineExercise, instanceAnswer } from 'lab/exercise-api';
 
 /**
  * The instances whose routes the traffic generator reaches often enough for a steady ramp, with

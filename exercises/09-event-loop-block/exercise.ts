@@ -4,7 +4,7 @@
  * the route from the event loop lag and the latency per route, and reverts the feature flag that
  * switched the work on (a runtime setting: `lab fault clear` on that service's instances).
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 /** Where the work can land: a service, the path prefix it acts on, and the route template that matches it. */
 const SPOTS = [

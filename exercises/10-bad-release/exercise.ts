@@ -5,8 +5,7 @@
  * replica and its version, and rolls it back (`lab rollback <instance>`): a restart would not do,
  * the instance comes back as the release it was deployed as.
  */
-import { defineExercise, instanceAnswer } from 'lab/dist/exercises/api';
-import { BAD_RELEASE_VERSION } from 'lab/dist/faults/lab-faults';
+import { BAD_RELEASE_VERSION, defineExercise, instanceAnswer } from 'lab/exercise-api';
 
 /** The share of its requests release 2.0.0 fails: ~15% of the catalog's, far over the 1% the fix asks. */
 const ERROR_SHARE = 0.3;

@@ -5,7 +5,7 @@
  * (log_messages_total, log_message_bytes_total), reads what it writes to name the line that
  * floods, and restarts it: the flag was switched on at runtime, so a fresh process is quiet.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 /**
  * The flood is written per request a service handles on its own routes, so only the services the

@@ -5,7 +5,7 @@
  * ships the fixed instrumentation (lab fault clear) and redeploys (lab restart): a process keeps
  * every series it ever created until it restarts.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 /** The services whose traffic carries ids in its paths: product pages at the gateway and at catalog. */
 const WITH_IDS = ['gateway', 'catalog'];

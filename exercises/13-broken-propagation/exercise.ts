@@ -5,7 +5,7 @@
  * a checkout whose consumers carry another trace id, and deploys the fixed relay (lab restart
  * orders). No metric sees propagation: the fix is probed with a fresh checkout of the lab's own.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 /** The consumers a paid checkout's events reach. */
 const CONSUMERS = ['inventory', 'notifications'];

@@ -6,8 +6,7 @@
  * alert firing on the lab's own Prometheus while the route is slow.
  */
 import fs from 'node:fs';
-import { defineExercise, type ExerciseContext, type ProbeContext } from 'lab/dist/exercises/api';
-import { TRAFFIC_FLOWING } from 'lab/dist/exercises/grader';
+import { defineExercise, TRAFFIC_FLOWING, type ExerciseContext, type ProbeContext } from 'lab/exercise-api';
 import { hiddenCases, type AlertSpec } from './cases';
 
 /** The routes that can be slowed alone: the fault's pathPrefix is the service's own route. */

@@ -4,7 +4,7 @@
  * multi-window burn-rate alert pages. The learner reads the page (which alert, which severity),
  * measures the burn rate themselves, and stops the burn.
  */
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 /** POST /api/orders at the gateway: the requests the checkout availability SLO counts. */
 const CHECKOUT = 'job="gateway",route="/api/orders",method="POST"';

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defineExercise, instanceAnswer, type ExerciseContext } from 'lab/dist/exercises/api';
+import { defineExercise, instanceAnswer, type ExerciseContext } from 'lab/exercise-api';
 
 /** The kinds a learner may name: the names `lab fault list` uses, for the faults this exercise draws. */
 const KINDS = [

@@ -7,7 +7,7 @@
  * The flood goes on: the fix must hold against it, as it would against a partner you cannot stop.
  */
 import { createHash } from 'node:crypto';
-import { defineExercise } from 'lab/dist/exercises/api';
+import { defineExercise } from 'lab/exercise-api';
 
 /** Journeys of ordinary customers: every one the traffic generator plays but the noisy client. */
 const CUSTOMERS = 'journey!="noisy-client"';

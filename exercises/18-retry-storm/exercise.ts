@@ -7,7 +7,7 @@
  * amplification, names the replica and how its tries fail, restores the gateway's configured
  * policy (a restart) and restarts the broken replica.
  */
-import { defineExercise, instanceAnswer } from 'lab/dist/exercises/api';
+import { defineExercise, instanceAnswer } from 'lab/exercise-api';
 
 /** The gateway's product routes (/api/products, /search, /:id): catalog's traffic. */
 const PRODUCTS = 'job="gateway",route=~"/api/products.*"';

@@ -13,7 +13,7 @@ if (Number(process.versions.node.split('.')[0]) < 24 && fs.existsSync(node24)) {
   process.exit(result.status ?? 1);
 }
 
-const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+const cli = path.join(__dirname, '..', 'dist', 'cli', 'cli.js');
 if (!fs.existsSync(cli)) {
   const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
   const build = spawnSync(process.execPath, [tsc, '-b', path.join(__dirname, '..')], { stdio: 'inherit' });

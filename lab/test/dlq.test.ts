@@ -8,16 +8,16 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { declareQueue } from '@shopnow/kit/amqp';
 import { AMQP_URL } from '../../test/support/backends';
+import { dlqListReport } from '../src/cli/commands/dlq';
 import {
   deadLetterQueue,
-  dlqListReport,
   listDeadLetters,
   purgeDeadLetterQueue,
   replayDeadLetters,
   type Broker,
-} from '../src/commands/dlq';
-import { LabError, UsageError } from '../src/errors';
-import { format } from '../src/output';
+} from '../src/core/actions/dlq';
+import { LabError, UsageError } from '../src/core/errors';
+import { format } from '../src/cli/output';
 
 const run = randomUUID().slice(0, 8);
 const exchange = `test.dlq.${run}.events`;

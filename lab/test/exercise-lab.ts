@@ -9,46 +9,33 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { labPaths, ROOT } from '../src/paths';
+import { labPaths, ROOT } from '../src/core/paths';
+import { TRAFFIC_FLOWING } from '../src/exercises/grader';
 import { labRuntime, solveExercise, startExercise, type CheckResult, type Runtime } from '../src/exercises/runner';
-import { alive, readPid, readPids } from '../src/runtime/processes';
+import { alive, readPid, readPids } from '../src/core/runtime/processes';
+import { eventually } from '../../test/support/eventually';
+import { TEST_LABS, type TestLabName } from '../../test/support/test-labs';
 
 const exec = promisify(execFile);
-export const FLOWING = 'min_over_time(sum(rate(lab_traffic_requests_total[15s]))[30s:5s]) > 1';
+/** The checks of these labs measure over 30 s (LAB_CHECK_WINDOW below). */
+const CHECK_WINDOW = '30s';
+/** The grader's own "traffic is flowing", over this lab's window. */
+export const FLOWING = TRAFFIC_FLOWING.replaceAll('$window', CHECK_WINDOW);
 
 export const item = (result: CheckResult, name: string) => result.items.find((i) => i.name === name);
 
-export async function eventually<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
-}
-
 export type Sample = { metric: Record<string, string>; value: [number, string] };
 
-/**
- * A lab listens on its base port + 0..12 (the services), + 1010, 1013, 1019 (Prometheus,
- * Alertmanager, webhook) and + 1384 (traffic). None of them may sit in Linux's ephemeral range,
- * where any outgoing connection can hold the port first (it happened: EADDRINUSE for minutes).
- * Bases in use: 2080-2980 and 4080 in steps of 100, 18080-30080, 61080, 63080 (grep basePort).
- */
-const EPHEMERAL = { from: 32768, to: 60999 };
-const LAB_PORT_OFFSETS = [0, 12, 1010, 1013, 1019, 1384];
-
-export function exerciseLab(name: string, own: { basePort: number; schemaPrefix: string }) {
-  const clash = LAB_PORT_OFFSETS.map((o) => own.basePort + o).find((p) => p >= EPHEMERAL.from && p <= EPHEMERAL.to);
-  if (clash) throw new Error(`${name}: base port ${own.basePort} puts port ${clash} in the ephemeral range`);
+/** The lab of one test file, on its ports and prefix in the table of test labs. */
+export function exerciseLab(name: TestLabName) {
+  const own = TEST_LABS[name];
   const PROMETHEUS = `http://127.0.0.1:${own.basePort + 1010}`;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `lab-${name}-`));
   const env = {
     LAB_HOME: home,
     LAB_BASE_PORT: String(own.basePort),
     LAB_SCHEMA_PREFIX: own.schemaPrefix,
-    LAB_CHECK_WINDOW: '30s',
+    LAB_CHECK_WINDOW: CHECK_WINDOW,
     NO_COLOR: '1',
   };
   const saved = { ...process.env };
@@ -104,7 +91,7 @@ export function exerciseLab(name: string, own: { basePort: number; schemaPrefix:
     check,
     expectPass,
     async up(rate = 5) {
-      const up = await cli(['up', '--mode', 'native', '--json']);
+      const up = await cli(['up', '--mode', 'lite', '--json']);
       recorded = [...readPids(paths.pids).values(), readPid(paths.supervisorPid) ?? 0];
       if (up.code !== 0) throw new Error(`lab up exited ${up.code}:\n${up.stderr}`);
       rt = labRuntime(paths, () => undefined, process.env);

@@ -1,16 +1,18 @@
 /**
  * Exercise 04 (cache-stampede) end to end in lite mode, as exercises-lite.test.ts proves 01-03: a
- * lab from nothing (ports from LAB_BASE_PORT=61080, schemas, queues and Redis keys prefixed exa_).
+ * lab from nothing (ports from the base port of its row in test/support/test-labs.ts, schemas, queues and Redis keys prefixed exa_).
  * For each of the three ways the cache breaks: `lab start` -> `lab check` fails -> another mode
  * fails, the right one with the cache broken fails the fix -> the reference solution -> `lab check`
  * passes -> `lab reset` leaves every service healthy and every fault gone; and with the traffic
  * stopped the fix never passes. Needs the real MySQL, Redis and RabbitMQ, Debian's prometheus and
  * prometheus-alertmanager, ports 61080-62464 free, and a build (`npx tsc -b`).
  */
-import { eventually, exerciseLab, FLOWING, item } from './exercise-lab';
+import { exerciseLab, FLOWING, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
+import { TEST_LABS } from '../../test/support/test-labs';
 
-const PREFIX = 'exa_';
-const lab = exerciseLab('exercises-04', { basePort: 61080, schemaPrefix: PREFIX });
+const PREFIX = TEST_LABS['exercises-04'].schemaPrefix;
+const lab = exerciseLab('exercises-04');
 const until = (what: string, query: string, ms = 90_000) =>
   eventually(what, ms, async () => ((await lab.holds(query)) ? true : undefined));
 

@@ -1,6 +1,6 @@
 /**
  * Exercises 05 (pool-saturation) and 06 (queue-backlog) end to end in lite mode, on one lab
- * brought up from nothing (ports from LAB_BASE_PORT=4080, schemas, queues and Redis keys prefixed
+ * brought up from nothing (ports from the base port of its row in test/support/test-labs.ts, schemas, queues and Redis keys prefixed
  * exs_). For each randomised target (a replicated and a single service's pool; each consumer, one
  * stalled and one slow): `lab start` -> `lab check` fails -> another start's answer fails, the
  * right one with the fault on fails the fix -> the reference solution -> `lab check` passes ->
@@ -8,10 +8,12 @@
  * the fix never passes. Needs the real MySQL, Redis and RabbitMQ, Debian's prometheus and
  * prometheus-alertmanager, ports 4080-5464 free, and a build (`npx tsc -b`).
  */
-import { eventually, exerciseLab, FLOWING, item } from './exercise-lab';
+import { exerciseLab, FLOWING, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
+import { TEST_LABS } from '../../test/support/test-labs';
 
-const PREFIX = 'exs_';
-const lab = exerciseLab('exercises-05-06', { basePort: 4080, schemaPrefix: PREFIX });
+const PREFIX = TEST_LABS['exercises-05-06'].schemaPrefix;
+const lab = exerciseLab('exercises-05-06');
 const until = (what: string, query: string, ms = 90_000) =>
   eventually(what, ms, async () => ((await lab.holds(query)) ? true : undefined));
 

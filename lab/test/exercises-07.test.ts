@@ -1,6 +1,6 @@
 /**
  * Exercise 07 (poison-message) end to end in lite mode: a lab from nothing (a fresh LAB_HOME,
- * ports from LAB_BASE_PORT=2280, schemas and broker names prefixed exm_), `lab start` -> `lab
+ * ports from the base port of its row in test/support/test-labs.ts, schemas and broker names prefixed exm_), `lab start` -> `lab
  * check` fails -> what the learner reads (`lab dlq`, `lab logs`) shows the poison -> the reference
  * solution (answers, `lab dlq purge`) -> `lab check` passes -> `lab reset` leaves every service
  * healthy, no fault and the dead-letter queues empty; and the adversarial cases: a wrong message
@@ -10,11 +10,12 @@
  * build (`npx tsc -b`).
  */
 import { randomUUID } from 'node:crypto';
-import type { DeadLetterQueue } from '../src/commands/dlq';
-import type { LogLine } from '../src/commands/logs';
-import { eventually, exerciseLab, item } from './exercise-lab';
+import type { DeadLetterQueue } from '../src/core/actions/dlq';
+import type { LogLine } from '../src/core/actions/logs';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-07', { basePort: 2280, schemaPrefix: 'exm_' });
+const lab = exerciseLab('exercises-07');
 
 interface Target {
   consumers: string[];

@@ -1,15 +1,16 @@
 /**
  * Exercise 08 (memory-leak) end to end in lite mode, as exercises-lite.test.ts proves 01-03: a
- * lab from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=23080, schemas prefixed exh_),
+ * lab from nothing (a fresh LAB_HOME, ports from the base port of its row in test/support/test-labs.ts, schemas prefixed exh_),
  * `lab start` -> `lab check` fails -> the reference solution (`lab restart <instance>`) ->
  * `lab check` passes -> `lab reset` leaves every service healthy and every fault gone; and the
  * adversarial cases: another instance, the answer of another start, the right answer with the
  * leak still on, traffic stopped. Needs the real MySQL, Redis and RabbitMQ, Debian's prometheus
  * and prometheus-alertmanager, ports 23080-24464 free, and a build (`npx tsc -b`).
  */
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-08', { basePort: 23080, schemaPrefix: 'exh_' });
+const lab = exerciseLab('exercises-08');
 
 describe('exercise 08 in lite mode', () => {
   beforeAll(() => lab.up(), 300_000);

@@ -1,6 +1,6 @@
 /**
  * Exercise 09 (event-loop-block) end to end in lite mode, as exercises-lite.test.ts proves 01-03:
- * a lab from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=25080, schemas prefixed exi_),
+ * a lab from nothing (a fresh LAB_HOME, ports from the base port of its row in test/support/test-labs.ts, schemas prefixed exi_),
  * `lab start` -> `lab check` fails -> the reference solution (the flag reverted on each instance
  * of the service) -> `lab check` passes -> `lab reset` leaves every service healthy and every
  * fault gone; and the adversarial cases: the answers of another start, the right route at the
@@ -8,9 +8,10 @@
  * traffic stopped. Needs the real MySQL, Redis and RabbitMQ, Debian's prometheus and
  * prometheus-alertmanager, ports 25080-26464 free, and a build (`npx tsc -b`).
  */
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-09', { basePort: 25080, schemaPrefix: 'exi_' });
+const lab = exerciseLab('exercises-09');
 
 describe('exercise 09 in lite mode', () => {
   beforeAll(() => lab.up(), 300_000);

@@ -1,6 +1,6 @@
 /**
  * Exercise 10 (bad-release) end to end in lite mode, as exercises-lite.test.ts proves 01-03: a
- * lab from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=30080, schemas prefixed exj_),
+ * lab from nothing (a fresh LAB_HOME, ports from the base port of its row in test/support/test-labs.ts, schemas prefixed exj_),
  * `lab start` -> `lab check` fails -> the reference solution (`lab rollback <instance>`) ->
  * `lab check` passes -> `lab reset` leaves every service healthy and every fault gone; and the
  * adversarial cases: the other replica (another start's answer), a wrong version, a restart
@@ -8,9 +8,10 @@
  * Redis and RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 30080-31464 free,
  * and a build (`npx tsc -b`).
  */
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-10', { basePort: 30080, schemaPrefix: 'exj_' });
+const lab = exerciseLab('exercises-10');
 
 /** The release an instance reports in its own shopnow_build_info. */
 async function versionOf(instance: string): Promise<string | undefined> {

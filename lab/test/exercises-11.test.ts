@@ -1,6 +1,6 @@
 /**
  * Exercise 11 (log-noise) end to end in lite mode, as exercises-lite.test.ts proves 01-03: a lab
- * from nothing (a fresh LAB_HOME, ports from LAB_BASE_PORT=2480, schemas prefixed exn_),
+ * from nothing (a fresh LAB_HOME, ports from the base port of its row in test/support/test-labs.ts, schemas prefixed exn_),
  * `lab start` -> `lab check` fails -> the reference solution (`lab restart <instance>`) ->
  * `lab check` passes -> `lab reset` leaves every service healthy and every fault gone; and the
  * adversarial cases: the sibling replica, the answer of another start, the access line's message
@@ -8,9 +8,10 @@
  * real MySQL, Redis and RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports
  * 2480-3864 free, and a build (`npx tsc -b`).
  */
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-11', { basePort: 2480, schemaPrefix: 'exn_' });
+const lab = exerciseLab('exercises-11');
 
 interface Target {
   instance: string;

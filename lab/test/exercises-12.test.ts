@@ -1,15 +1,16 @@
 /**
  * Exercise 12 (the exploding label) end to end in lite mode: a lab from nothing (ports from
- * LAB_BASE_PORT=63080, schemas, queues and Redis keys prefixed exc_), `lab start` -> `lab check`
+ * the base port of its row in test/support/test-labs.ts, schemas, queues and Redis keys prefixed exc_), `lab start` -> `lab check`
  * fails -> the reference solution -> `lab check` passes -> `lab reset` leaves every service
  * healthy and every fault gone; with the adversarial cases: the other service fails, the right
  * answers with the fault on fail the fix, clearing the fault without a restart still fails it
  * (the process keeps its series), stopped traffic never passes. Needs the real MySQL, Redis and
  * RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 63080-64464 free, and a build.
  */
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-12', { basePort: 63080, schemaPrefix: 'exc_' });
+const lab = exerciseLab('exercises-12');
 
 describe('exercise 12 in lite mode', () => {
   beforeAll(() => lab.up(10), 300_000);

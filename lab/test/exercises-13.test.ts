@@ -1,6 +1,6 @@
 /**
  * Exercise 13 (the trace that stops at the broker) end to end in lite mode: a lab from nothing
- * (ports from LAB_BASE_PORT=2080, schemas, queues and Redis keys prefixed exk_), `lab start` ->
+ * (ports from the base port of its row in test/support/test-labs.ts, schemas, queues and Redis keys prefixed exk_), `lab start` ->
  * `lab check` fails -> the reference solution -> `lab check` passes -> `lab reset` leaves every
  * service healthy and every fault gone; with the adversarial cases: wrong service and hop fail, a
  * healthy checkout's trace is refused as evidence, the right answers with the fault on fail the
@@ -9,9 +9,10 @@
  * prometheus-alertmanager, ports 2080-3464 free, and a build (`npx tsc -b`).
  */
 import { gatewayShop } from '../src/exercises/shop';
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-13', { basePort: 2080, schemaPrefix: 'exk_' });
+const lab = exerciseLab('exercises-13');
 const shop = gatewayShop(lab.gateway);
 
 /** A paid checkout of one product, placed by the test as a customer would. */

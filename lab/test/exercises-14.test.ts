@@ -1,6 +1,6 @@
 /**
  * Exercise 14 (writing an alert rule) end to end in lite mode: a lab from nothing (ports from
- * LAB_BASE_PORT=2580, schemas, queues and Redis keys prefixed exo_), `lab start` -> `lab check`
+ * the base port of its row in test/support/test-labs.ts, schemas, queues and Redis keys prefixed exo_), `lab start` -> `lab check`
  * fails (only the skeleton is written) -> rules that are broken, miss `for:`, use the wrong
  * threshold or another start's threshold each fail, with promtool's words -> the reference rule
  * passes the hidden promtool cases and fires on the lab's Prometheus, and pages -> stopped traffic
@@ -11,10 +11,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
+import { TEST_LABS } from '../../test/support/test-labs';
 
-const BASE_PORT = 2580;
-const lab = exerciseLab('exercises-14', { basePort: BASE_PORT, schemaPrefix: 'exo_' });
+const BASE_PORT = TEST_LABS['exercises-14'].basePort;
+const lab = exerciseLab('exercises-14');
 const PROMETHEUS = `http://127.0.0.1:${BASE_PORT + 1010}`;
 
 interface Target {

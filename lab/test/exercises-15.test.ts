@@ -1,6 +1,6 @@
 /**
  * Exercise 15 (burning the error budget) end to end in lite mode: a lab from nothing (ports from
- * LAB_BASE_PORT=2180, schemas, queues and Redis keys prefixed exl_), `lab start` -> `lab check`
+ * the base port of its row in test/support/test-labs.ts, schemas, queues and Redis keys prefixed exl_), `lab start` -> `lab check`
  * fails -> the real CheckoutErrorBudgetBurn page reaches the lab webhook -> the burn rate as a
  * learner reads it in Prometheus is accepted -> the reference solution -> `lab check` passes ->
  * `lab reset` leaves every service healthy and every fault gone; with the adversarial cases: the
@@ -9,9 +9,10 @@
  * is young: its 1 h ratio covers only the minutes since `lab up`. Needs the real MySQL, Redis and
  * RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 2180-3564 free, and a build.
  */
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-15', { basePort: 2180, schemaPrefix: 'exl_' });
+const lab = exerciseLab('exercises-15');
 
 interface Page {
   status: string;

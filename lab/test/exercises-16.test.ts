@@ -1,6 +1,6 @@
 /**
  * Exercise 16 (the capstone: two faults at once) end to end in lite mode, on one lab brought up
- * from nothing (ports from LAB_BASE_PORT=2680, schemas, queues and Redis keys prefixed exp_).
+ * from nothing (ports from the base port of its row in test/support/test-labs.ts, schemas, queues and Redis keys prefixed exp_).
  * Two starts drawing different pairs: a slow payment provider with a flooding auth log, put right
  * as a learner would through the CLI (`lab restart`); and a bad release of orders with a leaking
  * catalog replica, put right by the reference solution (`lab rollback`, `lab restart`).
@@ -12,9 +12,10 @@
  * RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports 2680-4064 free, and a build.
  */
 import { loadExercises } from '../src/exercises/catalog';
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-16', { basePort: 2680, schemaPrefix: 'exp_' });
+const lab = exerciseLab('exercises-16');
 
 interface Cause {
   instance: string;

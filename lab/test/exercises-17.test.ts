@@ -1,6 +1,6 @@
 /**
  * Exercise 17 (noisy-client) end to end in lite mode: a lab from nothing (a fresh LAB_HOME, ports
- * from LAB_BASE_PORT=2780, schemas prefixed exq_), `lab start` -> customers refused by the
+ * from the base port of its row in test/support/test-labs.ts, schemas prefixed exq_), `lab start` -> customers refused by the
  * listing's shared budget -> `lab check` fails -> the gateway's log names the client (hashed: the
  * raw key is written nowhere) -> the reference solution (a limit of 0 for that client through the
  * gateway's admin API) -> `lab check` passes -> `lab reset` leaves every service healthy and every
@@ -9,9 +9,10 @@
  * Needs the real MySQL, Redis and RabbitMQ, Debian's prometheus and prometheus-alertmanager, ports
  * 2780-4164 free, and a build (`npx tsc -b`).
  */
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-17', { basePort: 2780, schemaPrefix: 'exq_' });
+const lab = exerciseLab('exercises-17');
 
 interface Target {
   client: string;

@@ -1,6 +1,6 @@
 /**
  * Exercise 18 (retry-storm) end to end in lite mode: a lab from nothing (a fresh LAB_HOME, ports
- * from LAB_BASE_PORT=2980, schemas prefixed exr_), `lab start` -> catalog takes well over one try
+ * from the base port of its row in test/support/test-labs.ts, schemas prefixed exr_), `lab start` -> catalog takes well over one try
  * per product request -> `lab check` fails -> the reference solution (`lab restart gateway`, then
  * the broken replica) -> `lab check` passes -> `lab reset` leaves every service healthy and every
  * fault gone; and the adversarial cases: another start's replica and outcome, a wrong upstream and
@@ -9,9 +9,10 @@
  * tries time out), seed 1 makes catalog-2 answer 503. Needs the real MySQL, Redis and RabbitMQ,
  * Debian's prometheus and prometheus-alertmanager, ports 2980-4364 free, and a build (`npx tsc -b`).
  */
-import { eventually, exerciseLab, item } from './exercise-lab';
+import { exerciseLab, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-18', { basePort: 2980, schemaPrefix: 'exr_' });
+const lab = exerciseLab('exercises-18');
 
 interface Target {
   instance: string;

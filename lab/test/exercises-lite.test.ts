@@ -1,14 +1,15 @@
 /**
  * Exercises 01-03 end to end in lite mode, the way a learner meets them, on a lab of their own
- * (exerciseLab: a fresh LAB_HOME, LAB_BASE_PORT=2880, schemas ex_): `lab start` -> `lab check`
+ * (exerciseLab: a fresh LAB_HOME, the base port of its row in test/support/test-labs.ts, schemas ex_): `lab start` -> `lab check`
  * fails -> the scripted reference solution -> `lab check` passes -> `lab reset` leaves every
  * service healthy and every fault gone; with the adversarial cases: a wrong answer, a right answer
  * with the fault still active, stopped traffic, an answer from another start. Needs the real
  * MySQL, Redis and RabbitMQ, Debian's prometheus and prometheus-alertmanager, and a build.
  */
-import { eventually, exerciseLab, FLOWING, item } from './exercise-lab';
+import { exerciseLab, FLOWING, item } from './exercise-lab';
+import { eventually } from '../../test/support/eventually';
 
-const lab = exerciseLab('exercises-lite', { basePort: 2880, schemaPrefix: 'ex_' });
+const lab = exerciseLab('exercises-lite');
 
 describe('the exercises in lite mode', () => {
   // Enough history pages in every window for a p95 (the checkout journey ends on that page).

@@ -2,7 +2,7 @@
  * The faults that need a whole lab, driven through the CLI the way a learner (or an exercise)
  * does: bad-release (the supervisor restarts one instance as 2.0.0) and noisy-client (the traffic
  * generator's profile). A lite-mode lab from nothing in a temporary LAB_HOME, on its own ports
- * (LAB_BASE_PORT=2380, Prometheus on 3390), schemas (faultlab_*), exchange and queues, so it
+ * (the base port of its row in test/support/test-labs.ts), schemas (faultlab_*), exchange and queues, so it
  * runs beside lite-mode.test.ts; brought down at the end. Needs the real MySQL, Redis, RabbitMQ,
  * prometheus and prometheus-alertmanager.
  */
@@ -11,17 +11,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { labPaths, ROOT } from '../src/paths';
-import { alive, readPid, readPids } from '../src/runtime/processes';
+import { labPaths, ROOT } from '../src/core/paths';
+import { alive, readPid, readPids } from '../src/core/runtime/processes';
+import { TEST_LABS } from '../../test/support/test-labs';
 
 const run = promisify(execFile);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-faults-'));
 const paths = labPaths({ LAB_HOME: home });
+const { basePort, schemaPrefix } = TEST_LABS['faults-lite'];
 const env = {
   ...process.env,
   LAB_HOME: home,
-  LAB_BASE_PORT: '2380',
-  LAB_SCHEMA_PREFIX: 'faultlab_',
+  LAB_BASE_PORT: String(basePort),
+  LAB_SCHEMA_PREFIX: schemaPrefix,
   // Passed on to the services by the supervisor: a small history, and broker names of their own.
   SEED_ORDERS: '1000',
   EVENTS_EXCHANGE: 'faultlab.events',
@@ -29,9 +31,10 @@ const env = {
   NOTIFICATIONS_QUEUE: 'faultlab.notifications',
   NO_COLOR: '1',
 };
-const CATALOG_1 = 'http://127.0.0.1:2382';
-const CATALOG_2 = 'http://127.0.0.1:2392';
-const TRAFFIC = 'http://127.0.0.1:3764';
+const at = (defaultPort: number) => `http://127.0.0.1:${defaultPort - 8080 + basePort}`;
+const CATALOG_1 = at(8082);
+const CATALOG_2 = at(8092);
+const TRAFFIC = at(9464);
 
 const lab = async (...args: string[]) => {
   try {
@@ -69,7 +72,7 @@ describe('bad-release and noisy-client in a lite-mode lab', () => {
   }, 60_000);
 
   it('comes up on its own ports', async () => {
-    const up = await lab('up', '--mode', 'native', '--json');
+    const up = await lab('up', '--mode', 'lite', '--json');
     if (up.code !== 0) throw new Error(`lab up exited ${up.code}:\n${up.stderr}`);
     isUp = true;
     recorded = [...readPids(paths.pids).values(), readPid(paths.supervisorPid) ?? 0];

@@ -1,6 +1,6 @@
 /**
  * The fault engine end to end: ShopNow as real processes on the real MariaDB, Redis and RabbitMQ
- * (test/support/stack.ts, ports 28080..), every fault injected through the lab's fault module, its
+ * (test/support/stack.ts, on its ports in test/support/test-labs.ts), every fault injected through the lab's fault module, its
  * real effect observed (metrics, logs, answers, the database, the broker), then cleared and seen
  * gone. orders runs on a schema of its own (faults_orders), so dropping its index never touches
  * the schema another suite is using.
@@ -12,11 +12,13 @@ import path from 'node:path';
 import amqp from 'amqplib';
 import mysql from 'mysql2/promise';
 import { provisionSchema } from '@shopnow/kit/mysql';
-import { activeFaults, clearFaults, injectFault, resetLab, type FaultContext } from '../src/faults';
-import { HISTORY_INDEX } from '../src/faults/lab-faults';
+import { activeFaults, clearFaults, injectFault, resetLab, type FaultContext } from '../src/core/faults';
+import { HISTORY_INDEX } from '../src/core/faults/lab-faults';
 import { AMQP_URL, MYSQL_ADMIN_URL } from '../../test/support/backends';
 import { OtlpReceiver } from '../../test/support/otlp-receiver';
-import { eventually, startStack, type Stack } from '../../test/support/stack';
+import { startStack, type Stack } from '../../test/support/stack';
+import { eventually } from '../../test/support/eventually';
+import { TEST_LABS } from '../../test/support/test-labs';
 
 jest.setTimeout(60_000);
 
@@ -100,7 +102,7 @@ beforeAll(async () => {
   receiver = new OtlpReceiver();
   const otlpEndpoint = await receiver.start();
   stack = await startStack({
-    basePort: 28080,
+    basePort: TEST_LABS.faults.basePort,
     otlpEndpoint,
     // A table large enough that the optimiser prefers the index to a scan.
     seedOrders: 20_000,
@@ -116,11 +118,11 @@ beforeAll(async () => {
     ordersSchema: ORDERS.schema,
     amqpUrl: AMQP_URL,
     exchange: env('orders').EVENTS_EXCHANGE,
-    queues: [env('inventory').INVENTORY_QUEUE, env('notifications').NOTIFICATIONS_QUEUE],
+    queues: { inventory: env('inventory').INVENTORY_QUEUE, notifications: env('notifications').NOTIFICATIONS_QUEUE },
     stateFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-faults-')), 'faults.json'),
     waitHealthy: async () => {
       for (const { url } of stack.instances)
-        await eventually(async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined), 30_000, url);
+        await eventually(url, 30_000, async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined));
     },
   };
   const email = `faults-${randomUUID()}@shopnow.test`;
@@ -241,14 +243,14 @@ describe('request faults', () => {
     const lines = () => stack.instance('payments').lines.filter((l) => l.message === 'request detail').length;
     await injectFault(ctx, { name: 'log-flood', service: 'payments', options: { linesPerRequest: 50 } });
     await call(url('payments'), `/payments/${randomUUID()}`);
-    const flooded = await eventually(() => (lines() >= 50 ? lines() : undefined), 5_000, '50 log lines');
+    const flooded = await eventually('50 log lines', 5_000, () => (lines() >= 50 ? lines() : undefined));
     await clearFaults(ctx, { name: 'log-flood' });
     await call(url('payments'), `/payments/${randomUUID()}`);
     // The request's own access line arrives after its flood would have: wait for it, then count.
     const accessLines = () => stack.instance('payments').lines.filter((l) => l.message === 'request completed').length;
     const seen = accessLines();
     await call(url('payments'), `/payments/${randomUUID()}`);
-    await eventually(() => (accessLines() > seen ? true : undefined), 5_000, 'the access line');
+    await eventually('the access line', 5_000, () => (accessLines() > seen ? true : undefined));
     expect(lines()).toBe(flooded);
   });
 
@@ -276,18 +278,14 @@ describe('service faults on real mechanisms', () => {
   it('pool-shrink: one connection, and queries wait for it', async () => {
     await injectFault(ctx, { name: 'pool-shrink', instance: 'catalog-2', options: { size: 1 } });
     expect(await metric('catalog-2', 'db_client_connection_max')).toBe(1);
-    const pending = await eventually(
-      async () => {
-        const load = Promise.all(
-          Array.from({ length: 40 }, (_, i) => call(url('catalog-2'), `/products/search?q=${i % 10}`)),
-        );
-        const seen = await metric('catalog-2', 'db_client_connection_pending_requests');
-        await load;
-        return seen > 0 ? seen : undefined;
-      },
-      20_000,
-      'pending requests on the pool',
-    );
+    const pending = await eventually('pending requests on the pool', 20_000, async () => {
+      const load = Promise.all(
+        Array.from({ length: 40 }, (_, i) => call(url('catalog-2'), `/products/search?q=${i % 10}`)),
+      );
+      const seen = await metric('catalog-2', 'db_client_connection_pending_requests');
+      await load;
+      return seen > 0 ? seen : undefined;
+    });
     expect(pending).toBeGreaterThan(0);
     await clearFaults(ctx, { name: 'pool-shrink' });
     expect(await metric('catalog-2', 'db_client_connection_max')).toBe(10);
@@ -306,7 +304,7 @@ describe('service faults on real mechanisms', () => {
   });
 
   it('consumer-stall (stalled): a backlog builds in the queue and drains once cleared', async () => {
-    const queue = ctx.queues[0];
+    const queue = ctx.queues.inventory;
     await injectFault(ctx, { name: 'consumer-stall', service: 'inventory', options: { mode: 'stalled' } });
     const conn = await amqp.connect(AMQP_URL);
     const channel = await conn.createConfirmChannel();
@@ -315,17 +313,13 @@ describe('service faults on real mechanisms', () => {
       channel.publish(ctx.exchange, 'order.created', Buffer.from('{}'), { messageId: `stall-${i}`, persistent: true });
     await channel.waitForConfirms();
     await conn.close();
-    const backlog = await eventually(
-      async () => {
-        const depth = await metric('inventory', 'messaging_queue_messages', { queue });
-        return depth >= 10 ? depth : undefined;
-      },
-      10_000,
-      'a backlog',
-    );
+    const backlog = await eventually('a backlog', 10_000, async () => {
+      const depth = await metric('inventory', 'messaging_queue_messages', { queue });
+      return depth >= 10 ? depth : undefined;
+    });
     expect(backlog).toBeGreaterThanOrEqual(10);
     await clearFaults(ctx, { name: 'consumer-stall' });
-    await eventually(async () => ((await queueDepth(queue)) === 0 ? true : undefined), 20_000, 'the queue drained');
+    await eventually('the queue drained', 20_000, async () => ((await queueDepth(queue)) === 0 ? true : undefined));
   });
 
   it('broken-propagation: the consumer starts a new trace, and joins the checkout again once cleared', async () => {
@@ -333,13 +327,10 @@ describe('service faults on real mechanisms', () => {
       const traceId = randomBytes(16).toString('hex');
       const placed = await checkout({ traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
       expect(placed.status).toBe(201);
-      const line = await eventually(
-        () =>
-          stack
-            .instance('inventory')
-            .lines.find((l) => l.message === 'order.created processed' && l.orderId === placed.order?.id),
-        20_000,
-        'inventory processing the order',
+      const line = await eventually('inventory processing the order', 20_000, () =>
+        stack
+          .instance('inventory')
+          .lines.find((l) => l.message === 'order.created processed' && l.orderId === placed.order?.id),
       );
       return { sent: traceId, seen: line.trace_id };
     };
@@ -385,10 +376,8 @@ describe('service faults on real mechanisms', () => {
       (await metric('catalog-1', 'http_server_request_duration_seconds_count', { route: '/products/:id' })) +
       (await metric('catalog-2', 'http_server_request_duration_seconds_count', { route: '/products/:id' }));
     const breakerClosed = () =>
-      eventually(
-        async () => ((await call(stack.gateway, '/api/products/3')).status === 200 ? true : undefined),
-        20_000,
-        'the catalog circuit closed again',
+      eventually('the catalog circuit closed again', 20_000, async () =>
+        (await call(stack.gateway, '/api/products/3')).status === 200 ? true : undefined,
       );
     const failing = { status: 503, share: 1, pathPrefix: '/products' };
 
@@ -455,17 +444,13 @@ describe('lab-side faults', () => {
   });
 
   it('poison-message: unparsable messages land in both dead-letter queues, purged on clear', async () => {
-    const dlqs = ctx.queues.map((q) => `${q}.dlq`);
+    const dlqs = Object.values(ctx.queues).map((q) => `${q}.dlq`);
     const before = await Promise.all(dlqs.map(queueDepth));
     await injectFault(ctx, { name: 'poison-message', options: { count: 2 } });
-    await eventually(
-      async () => {
-        const now = await Promise.all(dlqs.map(queueDepth));
-        return now.every((n, i) => n >= before[i] + 2) ? true : undefined;
-      },
-      20_000,
-      'two poison messages in each dead-letter queue',
-    );
+    await eventually('two poison messages in each dead-letter queue', 20_000, async () => {
+      const now = await Promise.all(dlqs.map(queueDepth));
+      return now.every((n, i) => n >= before[i] + 2) ? true : undefined;
+    });
     await clearFaults(ctx, { name: 'poison-message' });
     expect(await Promise.all(dlqs.map(queueDepth))).toEqual([0, 0]);
   });

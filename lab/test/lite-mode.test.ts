@@ -11,10 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { labPaths, ROOT } from '../src/paths';
-import { alive, readPid, readPids } from '../src/runtime/processes';
-import { components } from '../src/topology';
+import { labPaths, ROOT } from '../src/core/paths';
+import { alive, readPid, readPids } from '../src/core/runtime/processes';
+import { components } from '../src/core/topology';
 import { dashboardQueries, substituteVariables } from '../../test/observability/dashboards';
+import { eventually } from '../../test/support/eventually';
 
 const run = promisify(execFile);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-'));
@@ -43,17 +44,6 @@ const listening = (port: number) =>
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
-
-/** Polls until `check` returns a value, or fails after the deadline with the last reason. */
-async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-}
 
 type Sample = { metric: Record<string, string>; value: [number, string] };
 const query = async (promql: string) => {
@@ -98,7 +88,7 @@ describe('lite mode, end to end', () => {
   }, 60_000);
 
   it('comes up from nothing, all healthy', async () => {
-    const up = await lab('up', '--mode', 'native', '--json');
+    const up = await lab('up', '--mode', 'lite', '--json');
     if (up.code !== 0) throw new Error(`lab up exited ${up.code}:\n${up.stderr}`);
     isUp = true;
     expect(fs.existsSync(paths.envFile)).toBe(true);
@@ -110,13 +100,13 @@ describe('lite mode, end to end', () => {
       components: Array<{ name: string; healthy: boolean }>;
       unavailable: Array<{ name: string }>;
     };
-    expect(data.mode).toBe('native');
+    expect(data.mode).toBe('lite');
     expect(data.components.filter((c) => !c.healthy)).toEqual([]);
     expect(data.components.map((c) => c.name)).toEqual(
       expect.arrayContaining(['gateway', 'catalog-2', 'traffic', 'lab-webhook']),
     );
     expect(data.unavailable.map((u) => u.name)).toEqual(['grafana', 'jaeger', 'loki']);
-    // Running it again is harmless and says so.
+    // Running it again is harmless and says so (`native`: the old name of lite mode, still accepted).
     const again = await lab('up', '--mode', 'native', '--json');
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRunning: true });

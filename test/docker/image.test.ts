@@ -6,7 +6,7 @@ import http from 'node:http';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseEnv, renderEnv } from '../../lab/src/env-file';
+import { parseEnv, renderEnv } from '../../lab/src/core/env-file';
 import { AMQP_URL, MYSQL_ADMIN_URL } from '../support/backends';
 import { hostPort, interpolate, loadCompose, translate, type ComposeService } from './compose-env';
 import { build, exportImage, type Stage } from './image-build';

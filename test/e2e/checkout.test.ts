@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { api, bearer, send } from '../support/client';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
 import { hostileCases, type Actors } from './hostile-cases';
+import { eventually } from '../support/eventually';
+import { TEST_LABS } from '../support/test-labs';
 
 /**
  * ShopNow end to end: seven services as separate processes on the real MariaDB, Redis and
@@ -32,7 +34,7 @@ async function signUp(name: string) {
 beforeAll(async () => {
   receiver = new OtlpReceiver();
   const otlpEndpoint = await receiver.start();
-  stack = await startStack({ basePort: 18080, otlpEndpoint, seedOrders: 1_000 });
+  stack = await startStack({ basePort: TEST_LABS.checkout.basePort, otlpEndpoint, seedOrders: 1_000 });
   gateway = stack.gateway;
 });
 
@@ -97,28 +99,20 @@ describe('a checkout through the gateway', () => {
 
   it('reserves the stock exactly once and sends one notification', async () => {
     const inventory = stack.instance('inventory').url;
-    const reservation = await eventually(
-      async () => {
-        const reply = await api(inventory, 'GET', `/reservations/${order.id}`);
-        return reply.status === 200 ? (reply.json as { reservation: { status: string } }).reservation : undefined;
-      },
-      15_000,
-      'reservation',
-    );
+    const reservation = await eventually('reservation', 15_000, async () => {
+      const reply = await api(inventory, 'GET', `/reservations/${order.id}`);
+      return reply.status === 200 ? (reply.json as { reservation: { status: string } }).reservation : undefined;
+    });
     expect(reservation.status).toBe('reserved');
     for (const { productId, quantity } of lines) {
       const stock = await api(inventory, 'GET', `/stock/${productId}`);
       expect((stock.json as { available: number }).available).toBe(Number(stockBefore.get(productId)) - quantity);
     }
-    const notifications = await eventually(
-      async () => {
-        const reply = await api(stack.instance('notifications').url, 'GET', `/notifications?orderId=${order.id}`);
-        const found = (reply.json as { notifications?: unknown[] })?.notifications ?? [];
-        return found.length > 0 ? found : undefined;
-      },
-      15_000,
-      'notification',
-    );
+    const notifications = await eventually('notification', 15_000, async () => {
+      const reply = await api(stack.instance('notifications').url, 'GET', `/notifications?orderId=${order.id}`);
+      const found = (reply.json as { notifications?: unknown[] })?.notifications ?? [];
+      return found.length > 0 ? found : undefined;
+    });
     expect(notifications).toHaveLength(1);
   });
 
@@ -143,7 +137,7 @@ describe('a checkout through the gateway', () => {
     expect(second.status).toBe(200);
     const firstOrder = (first.json as { order: typeof order }).order;
     expect((second.json as { order: typeof order }).order.id).toBe(firstOrder.id);
-    const notifications = await eventually(async () => {
+    const notifications = await eventually('the notification of the first order', 15_000, async () => {
       const reply = await api(stack.instance('notifications').url, 'GET', `/notifications?orderId=${firstOrder.id}`);
       const found = (reply.json as { notifications?: unknown[] })?.notifications ?? [];
       return found.length > 0 ? found : undefined;
@@ -193,11 +187,11 @@ describe('a checkout through the gateway', () => {
   it('logs every line of the checkout with the same trace_id, in every service it touched', async () => {
     for (const service of CHECKOUT_SERVICES) {
       await eventually(
+        `a ${service} log line with the trace id`,
+        10_000,
         () =>
           stack.instances.some((i) => i.service === service && i.lines.some((line) => line.trace_id === traceId)) ||
           undefined,
-        10_000,
-        `a ${service} log line with the trace id`,
       );
     }
     // The checkout's lines name its order; the test's own later lookups (GETs) are other requests.
@@ -211,15 +205,11 @@ describe('a checkout through the gateway', () => {
   });
 
   it('exports ONE trace from the gateway to both consumers, over OTLP', async () => {
-    const spans = await eventually(
-      () => {
-        const inTrace = receiver.spans.filter((span) => span.traceId === traceId);
-        const services = new Set(inTrace.map((span) => span.service));
-        return CHECKOUT_SERVICES.every((service) => services.has(service)) ? inTrace : undefined;
-      },
-      20_000,
-      'spans from every checkout service',
-    );
+    const spans = await eventually('spans from every checkout service', 20_000, () => {
+      const inTrace = receiver.spans.filter((span) => span.traceId === traceId);
+      const services = new Set(inTrace.map((span) => span.service));
+      return CHECKOUT_SERVICES.every((service) => services.has(service)) ? inTrace : undefined;
+    });
     // One tree: every span's parent is the client's span or another span of the same trace.
     const ids = new Set(spans.map((span) => span.spanId));
     const orphans = spans.filter((span) => span.parentSpanId !== clientSpanId && !ids.has(span.parentSpanId));

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
-import { ALERTMANAGER_CONFIG, eventually, freePort, run, startDaemon, type Daemon } from './tools';
+import { ALERTMANAGER_CONFIG, freePort, run, startDaemon, type Daemon } from './tools';
+import { eventually } from '../support/eventually';
 
 interface Config {
   receivers: Array<{ name: string; webhook_configs: Array<{ url: string; send_resolved: boolean }> }>;
@@ -95,7 +96,9 @@ describe('inhibition, on a running Alertmanager', () => {
       ],
       dir,
     );
-    await eventually(async () => ((await fetch(`${api}/status`)).ok ? true : undefined), 'Alertmanager to answer');
+    await eventually('Alertmanager to answer', 20_000, async () =>
+      (await fetch(`${api}/status`)).ok ? true : undefined,
+    );
   });
   afterAll(async () => alertmanager?.stop());
 
@@ -128,13 +131,13 @@ describe('inhibition, on a running Alertmanager', () => {
     // The inhibitor marks alerts as it receives them, a moment after the API has them: poll until
     // the states settle on the expected ones, and show the last ones read if they never do.
     let states: Record<string, string> = {};
-    await eventually(async () => {
+    await eventually('the inhibitions', 20_000, async () => {
       const got = (await (await fetch(`${api}/alerts`)).json()) as Alert[];
       states = Object.fromEntries(
         got.map((a) => [`${a.labels.alertname}/${a.labels.service}/${a.labels.severity}`, a.status.state]),
       );
       return isDeepStrictEqual(states, expected) ? true : undefined;
-    }, 'the inhibitions').catch(() => undefined);
+    }).catch(() => undefined);
     expect(states).toEqual(expected);
   });
 });

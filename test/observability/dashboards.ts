@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 
 /**
  * Every query of the provisioned Grafana dashboards, as (dashboard, panel, expr) triples, so that
- * the static tests (grafana.test.ts) and a run against a live Prometheus/Loki share one list.
+ * the static tests (grafana.unit.test.ts) and a run against a live Prometheus/Loki share one list.
  */
 export const ROOT = path.resolve(__dirname, '../..');
 export const GRAFANA_DIR = path.join(ROOT, 'observability/grafana');

@@ -14,7 +14,6 @@ import { promqlErrors } from './promql';
 import {
   PROMETHEUS_DIR,
   RULES_DIR,
-  eventually,
   freePort,
   readYaml,
   ruleFiles,
@@ -23,6 +22,7 @@ import {
   startDaemon,
   type Daemon,
 } from './tools';
+import { eventually } from '../support/eventually';
 
 interface Rule {
   record?: string;
@@ -194,11 +194,11 @@ describe('promtool rule tests', () => {
   });
 });
 
-// Lite mode copies prometheus.yml unchanged, links rules/ beside it and writes targets/native.json.
+// Lite mode copies prometheus.yml unchanged, links rules/ beside it and writes targets/lite.json.
 // Doing exactly that and starting the real Prometheus proves it finds every target and its
 // Alertmanager from the target file alone.
-describe('lite mode: the same prometheus.yml with a native target file', () => {
-  const native: TargetGroup[] = [
+describe('lite mode: the same prometheus.yml with a lite target file', () => {
+  const lite: TargetGroup[] = [
     { labels: { job: 'gateway' }, targets: ['127.0.0.1:8080'] },
     { labels: { job: 'auth' }, targets: ['127.0.0.1:8081'] },
     { labels: { job: 'catalog' }, targets: ['127.0.0.1:8082', '127.0.0.1:8092'] },
@@ -224,7 +224,7 @@ describe('lite mode: the same prometheus.yml with a native target file', () => {
     copyFileSync(path.join(PROMETHEUS_DIR, 'prometheus.yml'), path.join(dir, 'prometheus.yml'));
     symlinkSync(RULES_DIR, path.join(dir, 'rules'));
     mkdirSync(path.join(dir, 'targets'));
-    writeFileSync(path.join(dir, 'targets/native.json'), JSON.stringify(native));
+    writeFileSync(path.join(dir, 'targets/lite.json'), JSON.stringify(lite));
     const port = await freePort();
     api = `http://127.0.0.1:${port}/api/v1`;
     prometheus = startDaemon(
@@ -247,31 +247,32 @@ describe('lite mode: the same prometheus.yml with a native target file', () => {
   test('scrapes every target of the file, with its job and host:port instance', async () => {
     type Target = { labels: { job: string; instance: string }; scrapePool: string };
     const targets = await eventually(
+      `11 active targets (log: ${prometheus.output().slice(-500)})`,
+      20_000,
       async () => {
         const { activeTargets } = await get<{ activeTargets: Target[] }>('/targets');
         return activeTargets.length === 11 ? activeTargets : undefined;
       },
-      `11 active targets (log: ${prometheus.output().slice(-500)})`,
     );
     const found = targets.map((t) => `${t.scrapePool} ${t.labels.job} ${t.labels.instance}`).sort();
     const lab = new Set(['traffic', 'alertmanager', 'prometheus']);
-    const expected = native.flatMap(({ labels: { job }, targets: addresses }) =>
+    const expected = lite.flatMap(({ labels: { job }, targets: addresses }) =>
       addresses.map((address) => `${lab.has(job) ? 'lab' : 'shopnow'} ${job} ${address}`),
     );
     expect(found).toEqual(expected.sort());
   });
 
   test('sends alerts to the Alertmanager named in the target file', async () => {
-    const urls = await eventually(async () => {
+    const urls = await eventually('an active Alertmanager', 20_000, async () => {
       const { activeAlertmanagers } = await get<{ activeAlertmanagers: Array<{ url: string }> }>('/alertmanagers');
       return activeAlertmanagers.length ? activeAlertmanagers.map((a) => a.url) : undefined;
-    }, 'an active Alertmanager');
+    });
     expect(urls).toEqual(['http://127.0.0.1:9093/api/v2/alerts']);
   });
 
   test('loads every alert of the linked rule files', async () => {
     type Groups = { groups: Array<{ rules: Array<{ name: string; type: string }> }> };
-    const { groups } = await eventually(() => get<Groups>('/rules'), 'the rules API');
+    const { groups } = await eventually('the rules API', 20_000, () => get<Groups>('/rules'));
     const loaded = groups.flatMap((g) => g.rules.filter((r) => r.type === 'alerting').map((r) => r.name));
     expect(loaded.sort()).toEqual(
       alertRules()

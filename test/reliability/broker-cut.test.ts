@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { api, bearer } from '../support/client';
 import { MYSQL_ADMIN_URL } from '../support/backends';
-import { eventually } from '../support/stack';
 import { every, record, sample, scrape, signUp, sleep, startProxiedStack, type ProxiedStack } from './harness';
+import { eventually } from '../support/eventually';
+import { TEST_LABS } from '../support/test-labs';
 
 /**
  * RabbitMQ away for 30 s under checkout load (2 checkouts/s before, during and after): checkouts
@@ -22,7 +23,10 @@ beforeAll(async () => {
   // Its own orders schema: on the shared one, another stack's outbox relay (stacks run side by side)
   // would publish this stack's held-back events to its own broker exchange during the outage. And
   // its own inventory and notifications schemas, so that only this stack's consumers apply them.
-  lab = await startProxiedStack({ basePort: 21080, ownSchemas: ['orders', 'inventory', 'notifications'] });
+  lab = await startProxiedStack({
+    basePort: TEST_LABS['broker-cut'].basePort,
+    ownSchemas: ['orders', 'inventory', 'notifications'],
+  });
   db = await mysql.createConnection({ uri: MYSQL_ADMIN_URL });
 });
 
@@ -88,22 +92,18 @@ it('loses no event and applies each exactly once across a 30 s broker outage', a
 
   // Delivered: the outbox is empty again and both consumers have applied every order.
   const inList = orderIds.map(() => '?').join(',');
-  await eventually(
-    async () => {
-      const backlog = sample(await scrape(stack.instance('orders').url), 'outbox_backlog_messages');
-      const [[{ reserved }]] = await db.query<RowDataPacket[]>(
-        `SELECT COUNT(*) AS reserved FROM ${lab.schemaOf('inventory')}.reservations WHERE order_id IN (${inList})`,
-        orderIds,
-      );
-      const [[{ notified }]] = await db.query<RowDataPacket[]>(
-        `SELECT COUNT(DISTINCT order_id) AS notified FROM ${lab.schemaOf('notifications')}.notifications WHERE order_id IN (${inList})`,
-        orderIds,
-      );
-      return backlog === 0 && reserved === orderIds.length && notified === orderIds.length ? true : undefined;
-    },
-    60_000,
-    'every event delivered and applied',
-  );
+  await eventually('every event delivered and applied', 60_000, async () => {
+    const backlog = sample(await scrape(stack.instance('orders').url), 'outbox_backlog_messages');
+    const [[{ reserved }]] = await db.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS reserved FROM ${lab.schemaOf('inventory')}.reservations WHERE order_id IN (${inList})`,
+      orderIds,
+    );
+    const [[{ notified }]] = await db.query<RowDataPacket[]>(
+      `SELECT COUNT(DISTINCT order_id) AS notified FROM ${lab.schemaOf('notifications')}.notifications WHERE order_id IN (${inList})`,
+      orderIds,
+    );
+    return backlog === 0 && reserved === orderIds.length && notified === orderIds.length ? true : undefined;
+  });
   const drainedMs = Date.now() - restoredAt;
 
   // Exactly once: one paid order row, one reservation, one notification and one unit of stock per checkout.

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { api, bearer } from '../support/client';
 import { MYSQL_ADMIN_URL } from '../support/backends';
-import { eventually } from '../support/stack';
 import { record, sample, scrape, signUp, startProxiedStack, type ProxiedStack } from './harness';
+import { eventually } from '../support/eventually';
+import { TEST_LABS } from '../support/test-labs';
 
 /**
  * The inventory consumer dies (SIGKILL) in the middle of its messages: the broker redelivers what
@@ -22,7 +23,7 @@ beforeAll(async () => {
   // Its own orders schema, so that only this stack's outbox relay publishes these orders (another
   // stack's relay would hand them to its own inventory, which is not stalled), and its own
   // inventory schema, so that only these orders move the stock it checks.
-  lab = await startProxiedStack({ basePort: 21480, ownSchemas: ['orders', 'inventory'] });
+  lab = await startProxiedStack({ basePort: TEST_LABS['consumer-kill'].basePort, ownSchemas: ['orders', 'inventory'] });
   db = await mysql.createConnection({ uri: MYSQL_ADMIN_URL });
 });
 
@@ -77,22 +78,16 @@ it('redelivers the messages a killed consumer held and applies each exactly once
     );
   // In the consumer's hands: published (the outbox empty, the broker confirmed each order.created),
   // and delivered (none left ready in inventory's queue), so held unacknowledged (prefetch 10).
-  await eventually(
-    async () => {
-      const published = await scrape(orders.url);
-      const queued = sample(await scrape(inventory.url), 'messaging_queue_messages');
-      const confirmed =
-        sample(published, 'messaging_client_sent_messages_total', {
-          routing_key: 'order.created',
-          outcome: 'confirmed',
-        }) ?? 0;
-      return sample(published, 'outbox_backlog_messages') === 0 && confirmed >= ORDERS && queued === 0
-        ? true
-        : undefined;
-    },
-    30_000,
-    'every order.created published and delivered to inventory',
-  );
+  await eventually('every order.created published and delivered to inventory', 30_000, async () => {
+    const published = await scrape(orders.url);
+    const queued = sample(await scrape(inventory.url), 'messaging_queue_messages');
+    const confirmed =
+      sample(published, 'messaging_client_sent_messages_total', {
+        routing_key: 'order.created',
+        outcome: 'confirmed',
+      }) ?? 0;
+    return sample(published, 'outbox_backlog_messages') === 0 && confirmed >= ORDERS && queued === 0 ? true : undefined;
+  });
   expect(await reservations()).toBe(0);
   const killedAt = Date.now();
   expect(await stack.kill('inventory', 'SIGKILL')).toBeNull();
@@ -100,18 +95,14 @@ it('redelivers the messages a killed consumer held and applies each exactly once
 
   // The restarted consumer has no fault switched on (faults live in the process).
   await stack.restart('inventory');
-  await eventually(async () => ((await reservations()) === ORDERS ? true : undefined), 60_000, 'reservations');
+  await eventually('reservations', 60_000, async () => ((await reservations()) === ORDERS ? true : undefined));
   const appliedMs = Date.now() - killedAt;
   // Done with the redelivered messages: each acknowledged, none left in the queue.
-  const text = await eventually(
-    async () => {
-      const now = await scrape(inventory.url);
-      const acks = sample(now, 'messaging_client_consumed_messages_total', { outcome: 'ack' }) ?? 0;
-      return acks >= ORDERS && sample(now, 'messaging_queue_messages') === 0 ? now : undefined;
-    },
-    30_000,
-    'the redelivered messages acknowledged',
-  );
+  const text = await eventually('the redelivered messages acknowledged', 30_000, async () => {
+    const now = await scrape(inventory.url);
+    const acks = sample(now, 'messaging_client_consumed_messages_total', { outcome: 'ack' }) ?? 0;
+    return acks >= ORDERS && sample(now, 'messaging_queue_messages') === 0 ? now : undefined;
+  });
   const [lines] = await db.query<RowDataPacket[]>(
     `SELECT order_id, SUM(quantity) AS units FROM ${lab.schemaOf('inventory')}.reservation_lines
       WHERE order_id IN (${inList}) GROUP BY order_id`,

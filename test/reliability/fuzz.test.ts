@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { api, send } from '../support/client';
 import { memoryOf, record, signUp, sleep, startProxiedStack, type ProxiedStack } from './harness';
+import { TEST_LABS } from '../support/test-labs';
 
 /**
  * The edge, fuzzed: a seeded fast-check generator sends 10,000 malformed or hostile requests
@@ -39,7 +40,7 @@ const SETTLE_MS = 90_000;
 let lab: ProxiedStack;
 
 beforeAll(async () => {
-  lab = await startProxiedStack({ basePort: 21580 });
+  lab = await startProxiedStack({ basePort: TEST_LABS.fuzz.basePort });
 });
 
 afterAll(async () => {

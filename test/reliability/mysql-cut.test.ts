@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { api, bearer, send, type Reply } from '../support/client';
-import { eventually } from '../support/stack';
 import { record, signUp, startProxiedStack, type ProxiedStack } from './harness';
+import { eventually } from '../support/eventually';
+import { TEST_LABS } from '../support/test-labs';
 
 /**
  * MySQL away (every service's connections cut through its proxy): what needs the database answers
@@ -16,7 +17,7 @@ let lab: ProxiedStack;
 let customer: Awaited<ReturnType<typeof signUp>>;
 
 beforeAll(async () => {
-  lab = await startProxiedStack({ basePort: 21180 });
+  lab = await startProxiedStack({ basePort: TEST_LABS['mysql-cut'].basePort });
   customer = await signUp(lab.stack.gateway, 'mysql-cut');
 });
 
@@ -80,20 +81,16 @@ it('answers 503 with a JSON error while MySQL is cut, and recovers within 10 s o
   await lab.proxies.mysql.restore();
   const restoredAt = Date.now();
   let last = '';
-  await eventually(
-    async () => {
-      const ready = await readiness();
-      const replies = await dependentCalls();
-      last = JSON.stringify({
-        ready,
-        replies: Object.entries(replies).map(([call, r]) => `${call} ${r.status} ${r.text.slice(0, 80)}`),
-      });
-      const allReady = Object.values(ready).every((status) => status === 200);
-      return allReady && Object.values(replies).every((reply) => reply.status < 300) ? true : undefined;
-    },
-    10_000,
-    'every endpoint and readiness back after MySQL returned',
-  ).catch((err: Error) => {
+  await eventually('every endpoint and readiness back after MySQL returned', 10_000, async () => {
+    const ready = await readiness();
+    const replies = await dependentCalls();
+    last = JSON.stringify({
+      ready,
+      replies: Object.entries(replies).map(([call, r]) => `${call} ${r.status} ${r.text.slice(0, 80)}`),
+    });
+    const allReady = Object.values(ready).every((status) => status === 200);
+    return allReady && Object.values(replies).every((reply) => reply.status < 300) ? true : undefined;
+  }).catch((err: Error) => {
     throw new Error(`${err.message}; last seen: ${last}`);
   });
   const recoveryMs = Date.now() - restoredAt;

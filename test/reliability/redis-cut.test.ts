@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { api, bearer } from '../support/client';
-import { eventually } from '../support/stack';
 import { record, sample, scrape, signUp, startProxiedStack, type ProxiedStack } from './harness';
+import { eventually } from '../support/eventually';
+import { TEST_LABS } from '../support/test-labs';
 
 /**
  * Redis away: the catalog serves from MySQL (degraded, and says so in its metrics), the gateway's
@@ -13,7 +14,7 @@ const CATALOGS = ['catalog-1', 'catalog-2'];
 let lab: ProxiedStack;
 
 beforeAll(async () => {
-  lab = await startProxiedStack({ basePort: 21280 });
+  lab = await startProxiedStack({ basePort: TEST_LABS['redis-cut'].basePort });
 });
 
 afterAll(async () => {
@@ -59,7 +60,7 @@ it('degrades to MySQL, fails open on rate limits, and resumes caching without a 
   });
   const adminToken = (admin.json as { token: string }).token;
   // Every Redis client connected before the cut (readiness of a stack does not wait for the gateway's).
-  await eventually(async () => ((await limiterCounts()) ? true : undefined), 30_000, 'the gateway limiter counting');
+  await eventually('the gateway limiter counting', 30_000, async () => ((await limiterCounts()) ? true : undefined));
   await browse(5);
   const before = await counters();
   expect(before.backendUp).toEqual([1, 1]);
@@ -69,12 +70,12 @@ it('degrades to MySQL, fails open on rate limits, and resumes caching without a 
   // The fault in force everywhere before the "during" requests: both catalogs see Redis gone and
   // the gateway's limiter lets requests through uncounted.
   const down = await eventually(
+    'cache_backend_up 0 on both replicas and the limiter failing open',
+    30_000,
     async () => {
       const now = await counters();
       return now.backendUp.every((up) => up === 0) && !(await limiterCounts()) ? now : undefined;
     },
-    30_000,
-    'cache_backend_up 0 on both replicas and the limiter failing open',
   );
   const detectMs = Date.now() - cutAt;
   const statuses = await browse(50);
@@ -100,16 +101,12 @@ it('degrades to MySQL, fails open on rate limits, and resumes caching without a 
   await proxies.redis.restore();
   const restoredAt = Date.now();
   // Back means: both catalogs connected and hitting again, and the gateway's limiter counting.
-  const back = await eventually(
-    async () => {
-      await browse(1);
-      const now = await counters();
-      const cached = now.backendUp.every((up) => up === 1) && now.hit > during.hit;
-      return cached && (await limiterCounts()) ? now : undefined;
-    },
-    30_000,
-    'the cache connected and hitting again, the limiter counting',
-  );
+  const back = await eventually('the cache connected and hitting again, the limiter counting', 30_000, async () => {
+    await browse(1);
+    const now = await counters();
+    const cached = now.backendUp.every((up) => up === 1) && now.hit > during.hit;
+    return cached && (await limiterCounts()) ? now : undefined;
+  });
   const recoveryMs = Date.now() - restoredAt;
   // From then on, no more fail-open: every request is counted, and pages come from the cache.
   await browse(5);

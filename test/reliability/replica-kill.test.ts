@@ -1,6 +1,7 @@
 import { api } from '../support/client';
-import { eventually } from '../support/stack';
 import { record, sample, scrape, sleep, startProxiedStack, type ProxiedStack } from './harness';
+import { eventually } from '../support/eventually';
+import { TEST_LABS } from '../support/test-labs';
 
 /**
  * A catalog replica dies (SIGKILL) under read load, then every replica is restarted one at a time
@@ -13,7 +14,7 @@ const READERS = 4;
 let lab: ProxiedStack;
 
 beforeAll(async () => {
-  lab = await startProxiedStack({ basePort: 21380 });
+  lab = await startProxiedStack({ basePort: TEST_LABS['replica-kill'].basePort });
 });
 
 afterAll(async () => {
@@ -58,11 +59,15 @@ it('routes around a replica killed with SIGKILL, with no failed GET', async () =
   await sleep(2_000);
   const killedAt = Date.now();
   expect(await lab.stack.kill('catalog-1', 'SIGKILL')).toBeNull();
-  await eventually(async () => ((await healthyInGateway(instanceOf('catalog-1'))) === false ? true : undefined));
+  await eventually('the gateway to take catalog-1 out of rotation', 15_000, async () =>
+    (await healthyInGateway(instanceOf('catalog-1'))) === false ? true : undefined,
+  );
   const outOfRotationMs = Date.now() - killedAt;
   await sleep(3_000);
   await lab.stack.restart('catalog-1');
-  await eventually(async () => ((await healthyInGateway(instanceOf('catalog-1'))) ? true : undefined));
+  await eventually('the gateway to take catalog-1 back', 15_000, async () =>
+    (await healthyInGateway(instanceOf('catalog-1'))) ? true : undefined,
+  );
   await sleep(1_000);
   await load.stop();
   const retries = sample(await scrape(lab.stack.gateway), 'gateway_retries_total', { outcome: 'retried' }) ?? 0;
@@ -84,7 +89,9 @@ it('keeps every request answered through a SIGTERM rolling restart of every cata
     await sleep(1_000);
     exitCodes[name] = await lab.stack.kill(name, 'SIGTERM');
     await lab.stack.restart(name);
-    await eventually(async () => ((await healthyInGateway(instanceOf(name))) ? true : undefined));
+    await eventually(`the gateway to see ${name} healthy`, 15_000, async () =>
+      (await healthyInGateway(instanceOf(name))) ? true : undefined,
+    );
   }
   await sleep(1_000);
   await load.stop();

@@ -6,6 +6,7 @@ import { SignJWT } from 'jose';
 import { api, bearer, send } from '../support/client';
 import { testDatabase, SERVICES_WITH_SCHEMA } from '../support/backends';
 import { record, signUp, startProxiedStack, type ProxiedStack } from './harness';
+import { TEST_LABS } from '../support/test-labs';
 
 /**
  * Security through the whole stack: who may call what (an authorization matrix), tokens the gateway
@@ -26,7 +27,7 @@ let orders: { alice: string; bob: string };
 const failedLoginPassword = randomBytes(12).toString('base64url');
 
 beforeAll(async () => {
-  lab = await startProxiedStack({ basePort: 21680 });
+  lab = await startProxiedStack({ basePort: TEST_LABS.security.basePort });
   const { gateway, secrets } = lab.stack;
   alice = await signUp(gateway, 'alice');
   bob = await signUp(gateway, 'bob');

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { labPaths } from '../../lab/src/paths';
-import { components } from '../../lab/src/topology';
+import { labPaths } from '../../lab/src/core/paths';
+import { components } from '../../lab/src/core/topology';
 import { provisionSchema } from '../../services/kit/src/mysql';
 import {
   AMQP_URL,
@@ -267,19 +267,4 @@ async function waitReady(instance: Instance, timeoutMs: number): Promise<void> {
   throw new Error(
     `${instance.name} not ready after ${timeoutMs} ms:\n${JSON.stringify(instance.lines.slice(-10), null, 1)}`,
   );
-}
-
-/** Polls until `probe` returns a value (not undefined), or fails after the deadline. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

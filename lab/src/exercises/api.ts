@@ -4,7 +4,7 @@
  * evidence) and what "fixed" means on the live Prometheus (fix), and how the reference solution
  * does it with real lab actions (solve). The lab runs it; nothing here touches the lab directly.
  */
-import type { Mode } from '../mode';
+import { MODES, type Mode } from '../core/mode';
 import type { Rng } from './rng';
 import type { ExerciseContext } from './context';
 import type { CheckSettings } from './settings';
@@ -17,9 +17,6 @@ export type { TraceView } from './traces';
 
 export const SIGNALS = ['metrics', 'traces', 'logs', 'alerts'] as const;
 export type Signal = (typeof SIGNALS)[number];
-/** `full`: the Docker stack (Grafana, Jaeger, Loki); `lite`: native mode (Prometheus UI, JSON logs). */
-export type RunMode = 'full' | 'lite';
-export const runModeOf = (mode: Mode): RunMode => (mode === 'docker' ? 'full' : 'lite');
 
 /** One thing the learner writes down: `lab answer NN <key>=<value>`. */
 export interface AnswerSpec<T> {
@@ -106,7 +103,7 @@ export interface ExerciseDefinition<T extends object = object> {
   title: string;
   topics: string[]; // the microservices topics it teaches
   signals: Signal[];
-  modes: RunMode[];
+  modes: Mode[]; // full: the Docker stack (Grafana, Jaeger, Loki); lite: Prometheus UI, JSON logs
   /** Breaks the lab and answers the randomised target. Uses only `ctx`; all randomness from `rng`. */
   setup(ctx: ExerciseContext, rng: Rng): Promise<T>;
   /** What the learner is told at start and the grader may read (an order id): kept in plain text. */
@@ -132,8 +129,8 @@ export function defineExercise<T extends object>(definition: ExerciseDefinition<
   if (!definition.topics.length) problems.push('topics is empty');
   if (!definition.signals.length || definition.signals.some((s) => !SIGNALS.includes(s)))
     problems.push(`signals must be some of ${SIGNALS.join(', ')}`);
-  if (!definition.modes.length || definition.modes.some((m) => m !== 'full' && m !== 'lite'))
-    problems.push('modes must be some of full, lite');
+  if (!definition.modes.length || definition.modes.some((m) => !MODES.includes(m)))
+    problems.push(`modes must be some of ${MODES.join(', ')}`);
   const keys = Object.keys(definition.answers);
   if (!keys.length) problems.push('no answers');
   for (const key of keys.filter((k) => !KEY.test(k))) problems.push(`answer key "${key}" is not a lower-case word`);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { LabError, UsageError } from '../errors';
-import { ROOT } from '../paths';
+import { LabError, UsageError } from '../core/errors';
+import { ROOT } from '../core/paths';
 import type { ExerciseDefinition } from './api';
 
 /**

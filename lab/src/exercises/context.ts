@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Cleared, FaultContext, InjectRequest, Injected, Instance } from '../faults';
-import { clearFaults, injectFault } from '../faults';
-import { adminRequest } from '../faults/service-faults';
-import { UsageError } from '../errors';
-import type { Progress } from '../output';
-import type { LabPaths } from '../paths';
-import { labBroker, purgeDeadLetterQueue } from '../commands/dlq';
-import { restartInstance } from '../commands/restart';
-import { rollbackInstance } from '../commands/rollback';
-import { runSql, type SqlResult } from '../commands/sql';
+import type { Cleared, FaultContext, InjectRequest, Injected, Instance } from '../core/faults';
+import { clearFaults, injectFault } from '../core/faults';
+import { adminRequest } from '../core/faults/service-faults';
+import { UsageError } from '../core/errors';
+import type { Progress } from '../core/progress';
+import type { Mode } from '../core/mode';
+import type { LabPaths } from '../core/paths';
+import { labBroker, purgeDeadLetterQueue } from '../core/actions/dlq';
+import { restartInstance } from '../core/actions/restart';
+import { rollbackInstance } from '../core/actions/rollback';
+import { runSql, type SqlResult } from '../core/actions/sql';
 import {
   answerRulesFile,
   checkRules,
@@ -18,8 +19,7 @@ import {
   testRules,
   type LoadedRules,
   type RuleTest,
-} from '../runtime/learner-rules';
-import type { RunMode } from './api';
+} from '../core/runtime/learner-rules';
 import type { Shop } from './shop';
 
 /**
@@ -27,7 +27,7 @@ import type { Shop } from './shop';
  * readable, and they act through the same paths as the learner's commands.
  */
 export interface ExerciseContext {
-  mode: RunMode;
+  mode: Mode;
   /** The service instances: `{ name: 'catalog-2', service: 'catalog', url }`. */
   instances: Instance[];
   /**
@@ -35,8 +35,8 @@ export interface ExerciseContext {
    * `127.0.0.1:8092` (lite mode), `localhost:8092`, `catalog-2:8092` (Docker).
    */
   instanceLabels(name: string): string[];
-  /** The consumers' queues of this lab (`inventory.order-created`, ...; a prefixed lab prefixes them). */
-  queues: string[];
+  /** The queue a consumer reads in this lab: `inventory` -> `inventory.order-created` (a prefixed lab prefixes it). */
+  queueOf(service: string): string;
   faults: {
     inject(request: InjectRequest): Promise<Injected>;
     clear(request?: { name?: string; instance?: string }): Promise<Cleared>;
@@ -76,7 +76,7 @@ export interface LearnerRules {
 }
 
 export interface ContextParts {
-  mode: RunMode;
+  mode: Mode;
   paths: LabPaths;
   /** The exercise's folder (exercises/NN-slug): names its answer file. */
   folder: string;
@@ -88,16 +88,21 @@ export interface ContextParts {
 
 export function exerciseContext(parts: ContextParts): ExerciseContext {
   const { paths, faults, progress } = parts;
-  const mode = parts.mode === 'full' ? 'docker' : 'native';
+  const { mode } = parts;
   const file = answerRulesFile(paths, parts.folder);
   return {
-    mode: parts.mode,
+    mode,
     instances: faults.instances,
     instanceLabels: (name) => {
       const { port } = new URL(faults.instances.find((i) => i.name === name)?.url ?? 'http://unknown');
       return [`127.0.0.1:${port}`, `localhost:${port}`, `${name}:${port}`];
     },
-    queues: faults.queues,
+    queueOf(service) {
+      const queue = faults.queues[service];
+      if (!queue)
+        throw new UsageError(`"${service}" consumes no queue; one of: ${Object.keys(faults.queues).join(', ')}`);
+      return queue;
+    },
     faults: {
       inject: (request) => injectFault(faults, request),
       clear: (request) => clearFaults(faults, request),

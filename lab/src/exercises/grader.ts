@@ -1,7 +1,8 @@
-import { getJson, sleep } from '../http';
+import { getJson, sleep } from '../core/http';
 import { isProbe, type ExerciseDefinition, type FixCheck, type ProbeContext } from './api';
 import type { CheckSettings } from './settings';
-import { matches, type Attempt } from './state';
+import type { Attempt } from '../core/exercise-state';
+import { matches } from './hashes';
 import { TRACE_ID, type TraceLookup } from './traces';
 
 /**

@@ -1,27 +1,20 @@
 import path from 'node:path';
-import { LabError, UsageError } from '../errors';
-import { labFaultContext, resetLab, type FaultContext } from '../faults';
-import { postJson } from '../http';
-import { currentMode } from '../mode';
-import type { Progress } from '../output';
-import type { LabPaths } from '../paths';
-import { endpoint, nativeComponents } from '../runtime/stack';
-import { runModeOf, type ExerciseDefinition } from './api';
+import { LabError, UsageError } from '../core/errors';
+import { labFaultContext, resetLab, type FaultContext } from '../core/faults';
+import { postJson } from '../core/http';
+import { readState, updateState, type Attempt, type ExerciseRecord } from '../core/exercise-state';
+import { currentMode } from '../core/mode';
+import type { Progress } from '../core/progress';
+import type { LabPaths } from '../core/paths';
+import { endpoint, labComponents } from '../core/runtime/stack';
+import type { ExerciseDefinition } from './api';
 import { answersFile, findExercise, hintSections, loadExercises, solutionText, type Exercise } from './catalog';
 import { exerciseContext } from './context';
 import { gradeDiagnosis, gradeEvidence, gradeFix, normalised, type CheckItem } from './grader';
 import { randomSeed, seededRng } from './rng';
 import { checkSettings, type CheckSettings } from './settings';
 import { gatewayShop } from './shop';
-import {
-  hashAnswer,
-  newSalt,
-  readState,
-  secondsBetween,
-  updateState,
-  type Attempt,
-  type ExerciseRecord,
-} from './state';
+import { hashAnswer, newSalt, secondsBetween } from './hashes';
 import { jaegerTraceLookup, logTraceLookup } from './traces';
 
 /** What every exercise command needs: where the lab is, its exercises, how to check, where to say progress. */
@@ -140,7 +133,7 @@ export async function startExercise(
   const exercise = findExercise(rt.exercises, name);
   const { definition } = exercise;
   const mode = currentMode(rt.paths);
-  if (!definition.modes.includes(runModeOf(mode)))
+  if (!definition.modes.includes(mode))
     throw new LabError(
       `exercise ${definition.id} needs the ${definition.modes.join(' or ')} mode; this lab runs ${mode}`,
     );
@@ -183,7 +176,7 @@ export async function solveExercise(rt: Runtime, name: string, target: object) {
 function contextFor(rt: Runtime, exercise: Exercise, faults: FaultContext) {
   const mode = currentMode(rt.paths);
   return exerciseContext({
-    mode: runModeOf(mode),
+    mode,
     paths: rt.paths,
     folder: exercise.folder,
     faults,
@@ -211,13 +204,13 @@ export async function checkExercise(rt: Runtime, name: string): Promise<CheckRes
   const mode = currentMode(rt.paths);
   const services = [
     ...new Set(
-      nativeComponents(rt.paths)
+      labComponents(rt.paths)
         .filter((c) => c.kind === 'service')
         .map((c) => c.job),
     ),
   ];
   const lookup =
-    mode === 'docker' ? jaegerTraceLookup(endpoint(mode, rt.paths, 'jaeger').url) : logTraceLookup(rt.paths, services);
+    mode === 'full' ? jaegerTraceLookup(endpoint(mode, rt.paths, 'jaeger').url) : logTraceLookup(rt.paths, services);
   const diagnosis = gradeDiagnosis(definition, attempt, answers);
   const evidence = await gradeEvidence(definition, attempt, answers, lookup);
   if (definition.fix?.length) rt.progress(`measuring the fix on Prometheus (up to ${rt.settings.timeoutMs / 1000} s)`);

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors';
+import { UsageError } from '../core/errors';
 
 /**
  * How `lab check` measures a fix: over LAB_CHECK_WINDOW (a PromQL duration, 1m by default),

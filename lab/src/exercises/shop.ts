@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { LabError } from '../errors';
-import { request } from '../http';
+import { LabError } from '../core/errors';
+import { request } from '../core/http';
 
 /**
  * ShopNow as a customer sees it, through the gateway: what an exercise needs to place a real

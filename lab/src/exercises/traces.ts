@@ -1,6 +1,6 @@
-import { logs } from '../commands/logs';
-import { request } from '../http';
-import type { LabPaths } from '../paths';
+import { readLogs } from '../core/actions/logs';
+import { request } from '../core/http';
+import type { LabPaths } from '../core/paths';
 
 /**
  * What the grader sees of one trace, wherever it came from: the services it crossed, and whether
@@ -44,7 +44,7 @@ export function logTraceLookup(paths: LabPaths, services: string[]): TraceLookup
     where: `the services' logs in ${paths.logs}`,
     async find(traceId) {
       const records = services.flatMap((service) =>
-        logs(paths, service, { trace: traceId, tail: Number.MAX_SAFE_INTEGER }).data.lines.map((line) => ({
+        readLogs(paths, service, { trace: traceId, tail: Number.MAX_SAFE_INTEGER }).lines.map((line) => ({
           service,
           text: line.text,
         })),

@@ -1,4 +1,5 @@
-import { eventually, metric, startDouble, startGateway, upstreamTable, type Double, type Running } from './gateway';
+import { metric, startDouble, startGateway, upstreamTable, type Double, type Running } from './gateway';
+import { eventually } from '../../../test/support/eventually';
 
 describe('client-side load balancing over catalog replicas', () => {
   let one: Double;
@@ -39,7 +40,9 @@ describe('client-side load balancing over catalog replicas', () => {
     const statuses: number[] = [];
     // Straight after the kill, before any health check has run: every GET must still succeed.
     for (let i = 0; i < 4; i += 1) statuses.push((await fetch(`${gateway.base}/api/products`)).status);
-    await eventually(async () => (await catalogReplicas()).some((r) => r.instance === instance(two) && !r.healthy));
+    await eventually('replica two marked unhealthy', 5_000, async () =>
+      (await catalogReplicas()).some((r) => r.instance === instance(two) && !r.healthy),
+    );
     for (let i = 0; i < 4; i += 1) {
       const res = await fetch(`${gateway.base}/api/products`);
       statuses.push(res.status);
@@ -57,7 +60,9 @@ describe('client-side load balancing over catalog replicas', () => {
 
     // Back on the same port: one passing check puts it back in rotation.
     two = await startDouble(undefined, port);
-    await eventually(async () => (await catalogReplicas()).every((r) => r.healthy && r.consecutiveFailures === 0));
+    await eventually('every replica healthy with no failure counted', 5_000, async () =>
+      (await catalogReplicas()).every((r) => r.healthy && r.consecutiveFailures === 0),
+    );
     const answeredBy = new Set<string | null>();
     for (let i = 0; i < 4; i += 1)
       answeredBy.add((await fetch(`${gateway.base}/api/products`)).headers.get('x-upstream-instance'));
@@ -66,7 +71,9 @@ describe('client-side load balancing over catalog replicas', () => {
 
   it('takes a replica that reports not ready out after two failed checks', async () => {
     one.ready = false;
-    await eventually(async () => (await catalogReplicas()).some((r) => r.instance === instance(one) && !r.healthy));
+    await eventually('replica one marked unhealthy', 5_000, async () =>
+      (await catalogReplicas()).some((r) => r.instance === instance(one) && !r.healthy),
+    );
     expect(
       (await catalogReplicas()).find((r) => r.instance === instance(one))?.consecutiveFailures,
     ).toBeGreaterThanOrEqual(2);
@@ -74,13 +81,17 @@ describe('client-side load balancing over catalog replicas', () => {
       expect((await fetch(`${gateway.base}/api/products`)).headers.get('x-upstream-instance')).toBe(instance(two));
     }
     one.ready = true;
-    await eventually(async () => (await catalogReplicas()).every((r) => r.healthy));
+    await eventually('every replica healthy again', 5_000, async () =>
+      (await catalogReplicas()).every((r) => r.healthy),
+    );
   });
 
   it('tries every replica anyway when none is healthy (fail open)', async () => {
     one.ready = false;
     two.ready = false;
-    await eventually(async () => (await catalogReplicas()).every((r) => !r.healthy));
+    await eventually('every replica marked unhealthy', 5_000, async () =>
+      (await catalogReplicas()).every((r) => !r.healthy),
+    );
     const res = await fetch(`${gateway.base}/api/products`);
     expect(res.status).toBe(200);
     one.ready = true;

@@ -1,17 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createRedis, type Redis } from '@shopnow/kit/redis';
 import { REDIS_URL } from '../../../test/support/backends';
-import {
-  bearer,
-  eventually,
-  log,
-  metric,
-  signToken,
-  startDouble,
-  startGateway,
-  type Double,
-  type Running,
-} from './gateway';
+import { bearer, log, metric, signToken, startDouble, startGateway, type Double, type Running } from './gateway';
+import { eventually } from '../../../test/support/eventually';
 
 describe('rate limiting in Redis', () => {
   const keyPrefix = `test:gateway:${randomUUID()}`;
@@ -97,7 +88,9 @@ describe("a route's shared budget and a client's own limit", () => {
       },
     });
     // Counted only once the gateway's Redis connection is up (before that it fails open).
-    await eventually(async () => (await get('/api/products/search', 'warm-up')).headers.has('ratelimit-limit'));
+    await eventually('the rate limiter to answer with its headers', 5_000, async () =>
+      (await get('/api/products/search', 'warm-up')).headers.has('ratelimit-limit'),
+    );
   });
   afterAll(async () => {
     await gateway.stop();

@@ -4,7 +4,6 @@ import {
   answerAfter,
   bearer,
   errorCodeOf,
-  eventually,
   metric,
   NOWHERE,
   signToken,
@@ -14,6 +13,7 @@ import {
   type Double,
   type Running,
 } from './gateway';
+import { eventually } from '../../../test/support/eventually';
 
 /** A double that always answers `code`, with a body the gateway must pass on untouched. */
 const answering = (code: number) => (_req: unknown, res: ServerResponse) =>
@@ -43,7 +43,11 @@ describe('timeouts', () => {
 
   /** Tries that reached the double; on a busy machine one can land just after the gateway gave up. */
   const triesSince = async (before: number, expected: number) => {
-    await eventually(() => slow.seen.length - before >= expected);
+    await eventually(
+      `${expected} calls to reach the slow upstream`,
+      5_000,
+      () => slow.seen.length - before >= expected,
+    );
     return slow.seen.length - before;
   };
 
@@ -239,7 +243,7 @@ describe('the circuit breaker', () => {
 
   it('lets one probe through after resetTimeout and closes again when it succeeds', async () => {
     code = 200;
-    await eventually(async () => (await circuit()) === 'halfOpen', 2_000);
+    await eventually('the circuit to go half-open', 2_000, async () => (await circuit()) === 'halfOpen');
     expect(await metric(gateway.base, 'gateway_circuit_state{upstream="orders"}')).toBe(1);
     expect((await get()).status).toBe(200);
     expect(await circuit()).toBe('closed');

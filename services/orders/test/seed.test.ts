@@ -5,8 +5,8 @@ import { createRegistry } from '@shopnow/kit';
 import { createPool, type Pool } from '@shopnow/kit/mysql';
 import type { RowDataPacket } from 'mysql2';
 import { seedInOwnProcess, seedOrders } from '../src/seed';
-import { eventually } from '../../../test/support/stack';
 import { database, log, migrateSchema } from './harness';
+import { eventually } from '../../../test/support/eventually';
 
 // Real MariaDB (test_orders). 7,000 rows cross the 5,000-row statement boundary.
 describe('seeding historic orders', () => {
@@ -77,19 +77,15 @@ describe('seeding historic orders', () => {
         return false;
       }
     };
-    const seed = await eventually(
-      () => {
-        const children = `/proc/${orders.pid}/task/${orders.pid}/children`;
-        const pid = Number(fs.existsSync(children) ? fs.readFileSync(children, 'utf8').trim().split(' ')[0] : 0);
-        return pid > 0 ? pid : undefined;
-      },
-      15_000,
-      'a seed process',
-    );
-    await eventually(async () => ((await seeded()) > before ? true : undefined), 15_000, 'the seed writing');
+    const seed = await eventually('a seed process', 15_000, () => {
+      const children = `/proc/${orders.pid}/task/${orders.pid}/children`;
+      const pid = Number(fs.existsSync(children) ? fs.readFileSync(children, 'utf8').trim().split(' ')[0] : 0);
+      return pid > 0 ? pid : undefined;
+    });
+    await eventually('the seed writing', 15_000, async () => ((await seeded()) > before ? true : undefined));
 
     orders.kill('SIGKILL');
-    await eventually(() => (alive(seed) ? undefined : true), 15_000, `seed process ${seed} gone`);
+    await eventually(`seed process ${seed} gone`, 15_000, () => (alive(seed) ? undefined : true));
     const after = await seeded();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await seeded()).toBe(after);

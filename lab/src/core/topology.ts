@@ -1,0 +1,244 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, type LabPaths } from './paths';
+
+/**
+ * The lite-mode plan, in one place: every process the lab runs, its port, health URL, command,
+ * environment and place in the shutdown order. `lab up`, `lab status` and the end-to-end tests
+ * all read it from here.
+ */
+export type Kind = 'service' | 'traffic' | 'webhook' | 'prometheus' | 'alertmanager';
+
+export interface Component {
+  name: string; // process and log name: `catalog-1`
+  kind: Kind;
+  job: string; // Prometheus job label: the service name, `catalog` for both replicas
+  port: number;
+  url: string;
+  health: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  stopOrder: number; // lower stops first: traffic, gateway, services, webhook, alertmanager, prometheus
+  schema?: { name: string; user: string; password: string };
+}
+
+export interface TopologyOptions {
+  paths: LabPaths;
+  env: Record<string, string>; // the values of .env
+  basePort?: number; // 8080 by default; every port moves with it (18080 puts Prometheus on 19090)
+  schemaPrefix?: string; // prefixes each service's schema and MySQL user
+  root?: string;
+}
+
+type Need = 'mysql' | 'redis' | 'amqp' | 'jwt' | 'admin';
+
+interface ServiceSpec {
+  name: string;
+  service: string;
+  port: number;
+  needs: Need[];
+  upstreams?: Record<string, string[]>; // variable -> instances whose URLs it lists
+  settings?: string[]; // tunables passed on from .env when set there
+}
+
+const SERVICES: ServiceSpec[] = [
+  { name: 'auth', service: 'auth', port: 8081, needs: ['mysql', 'jwt', 'admin'], settings: ['JWT_TTL_SECONDS'] },
+  { name: 'catalog-1', service: 'catalog', port: 8082, needs: ['mysql', 'redis'], settings: ['CACHE_TTL_SECONDS'] },
+  { name: 'catalog-2', service: 'catalog', port: 8092, needs: ['mysql', 'redis'], settings: ['CACHE_TTL_SECONDS'] },
+  {
+    name: 'orders',
+    service: 'orders',
+    port: 8083,
+    needs: ['mysql', 'amqp'],
+    upstreams: { CATALOG_URL: ['catalog-1'], PAYMENTS_URL: ['payments'] },
+    settings: ['SEED_ORDERS'],
+  },
+  {
+    name: 'payments',
+    service: 'payments',
+    port: 8084,
+    needs: ['mysql'],
+    settings: ['PROVIDER_LATENCY_MS', 'PROVIDER_DECLINE_RATE'],
+  },
+  { name: 'inventory', service: 'inventory', port: 8085, needs: ['mysql', 'amqp'] },
+  { name: 'notifications', service: 'notifications', port: 8086, needs: ['mysql', 'amqp'] },
+  {
+    name: 'gateway',
+    service: 'gateway',
+    port: 8080,
+    needs: ['redis', 'jwt'],
+    upstreams: { AUTH_URLS: ['auth'], CATALOG_URLS: ['catalog-1', 'catalog-2'], ORDERS_URLS: ['orders'] },
+    settings: ['RATE_LIMIT_POINTS', 'RATE_LIMIT_WINDOW_SECONDS', 'LISTING_RATE_LIMIT_POINTS'],
+  },
+];
+
+/** The exchange and queues of a lab whose schemas carry `prefix` (the services' defaults otherwise). */
+export function brokerNames(
+  prefix: string,
+): Record<'EVENTS_EXCHANGE' | 'INVENTORY_QUEUE' | 'NOTIFICATIONS_QUEUE', string> {
+  return {
+    EVENTS_EXCHANGE: `${prefix}shopnow.events`,
+    INVENTORY_QUEUE: `${prefix}inventory.order-created`,
+    NOTIFICATIONS_QUEUE: `${prefix}notifications.order-events`,
+  };
+}
+
+/** The services that own a schema, each with its `<SERVICE>_DB_PASSWORD` in .env. */
+export const SCHEMA_SERVICES = [...new Set(SERVICES.filter((s) => s.needs.includes('mysql')).map((s) => s.service))];
+
+const HOST = '127.0.0.1';
+
+// V8 lets each process's young generation grow to several 16 MiB semi-spaces and keeps them;
+// capped at 2 MiB a service holds ~15 MiB less (docs/benchmarks.md). The price is more frequent
+// scavenges, negligible at the lab's few requests per second; `make bench` shows it under load.
+const NODE_FLAGS = ['--max-semi-space-size=2'];
+// Except the gateway: every request passes through it and waits there on Redis and an upstream, so
+// with 2 MiB semi-spaces its in-flight requests were scavenged again and again and promoted, and GC
+// took ~20% of its CPU under load. 8 MiB costs it ~12 MiB idle and saves ~25% of its CPU per request
+// (docs/benchmarks.md); the other services gained too little for the memory.
+const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8'];
+// glibc raises its mmap threshold to the size of the largest block freed so far (up to 32 MiB),
+// after which big blocks come from per-thread arenas that are never given back: auth kept ~107 MiB
+// of freed 16 MiB scrypt buffers after 60 logins. A fixed threshold keeps every block over 128 KiB
+// in its own mapping, returned on free, for ~2 ms more per hash (docs/benchmarks.md).
+const NODE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
+export function components(options: TopologyOptions): Component[] {
+  const { paths, env } = options;
+  const root = options.root ?? ROOT;
+  const shift = (options.basePort ?? 8080) - 8080;
+  const prefix = options.schemaPrefix ?? '';
+  const url = (port: number) => `http://${HOST}:${port + shift}`;
+  const portOf = Object.fromEntries(SERVICES.map((s) => [s.name, s.port]));
+  const instanceUrl = (name: string) => url(portOf[name]);
+  const node = process.execPath;
+  const common = { ...NODE_ENV, HOST, LOG_LEVEL: env.LOG_LEVEL ?? 'info' };
+
+  const service = (spec: ServiceSpec): Component => {
+    const version = env.SERVICE_VERSION ?? '1.0.0';
+    const schema = `${prefix}${spec.service}`;
+    const password = env[`${spec.service.toUpperCase()}_DB_PASSWORD`] ?? '';
+    const serviceEnv: Record<string, string> = {
+      ...common,
+      PORT: String(spec.port + shift),
+      SERVICE_VERSION: version,
+      OTEL_SERVICE_NAME: spec.service,
+      OTEL_RESOURCE_ATTRIBUTES: `service.version=${version},service.instance.id=${spec.name}`,
+      LAB_TOKEN: env.LAB_TOKEN ?? '',
+    };
+    const needs = new Set(spec.needs);
+    if (needs.has('mysql')) serviceEnv.MYSQL_URL = `mysql://${schema}:${password}@${HOST}:3306/${schema}`;
+    if (needs.has('redis')) serviceEnv.REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    if (needs.has('amqp')) serviceEnv.AMQP_URL = env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+    // Labs side by side on one RabbitMQ (the tests run several) must not consume each other's events.
+    if (needs.has('amqp') && prefix) Object.assign(serviceEnv, brokerNames(prefix));
+    // ... nor share a cache entry or a rate-limit counter on one Redis.
+    if (needs.has('redis') && prefix) serviceEnv.REDIS_KEY_PREFIX = prefix;
+    if (needs.has('jwt')) serviceEnv.JWT_SECRET = env.JWT_SECRET ?? '';
+    if (needs.has('admin')) Object.assign(serviceEnv, pick(env, ['ADMIN_EMAIL', 'ADMIN_PASSWORD']));
+    if (spec.service === 'catalog') serviceEnv.INSTANCE_ID = spec.name;
+    for (const [key, instances] of Object.entries(spec.upstreams ?? {}))
+      serviceEnv[key] = instances.map(instanceUrl).join(',');
+    Object.assign(serviceEnv, pick(env, spec.settings ?? []));
+    return {
+      name: spec.name,
+      kind: 'service',
+      job: spec.service,
+      port: spec.port + shift,
+      url: url(spec.port),
+      health: `${url(spec.port)}/health/ready`,
+      command: node,
+      args: [
+        ...(spec.service === 'gateway' ? GATEWAY_NODE_FLAGS : NODE_FLAGS),
+        '--require',
+        path.join(root, 'services/kit/dist/telemetry.js'),
+        path.join(root, `services/${spec.service}/dist/main.js`),
+      ],
+      env: serviceEnv,
+      stopOrder: spec.service === 'gateway' ? 1 : 2,
+      schema: needs.has('mysql') ? { name: schema, user: schema, password } : undefined,
+    };
+  };
+
+  const listen = (port: number) => `${HOST}:${port + shift}`;
+  return [
+    {
+      name: 'prometheus',
+      kind: 'prometheus',
+      job: 'prometheus',
+      port: 9090 + shift,
+      url: url(9090),
+      health: `${url(9090)}/-/ready`,
+      command: 'prometheus',
+      args: [
+        `--config.file=${path.join(paths.prometheus, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(paths.prometheus, 'data')}`,
+        `--web.listen-address=${listen(9090)}`,
+        '--enable-feature=exemplar-storage',
+        '--web.enable-remote-write-receiver',
+        '--web.enable-lifecycle',
+      ],
+      env: {},
+      stopOrder: 5,
+    },
+    {
+      name: 'alertmanager',
+      kind: 'alertmanager',
+      job: 'alertmanager',
+      port: 9093 + shift,
+      url: url(9093),
+      health: `${url(9093)}/-/ready`,
+      command: 'prometheus-alertmanager',
+      args: [
+        `--config.file=${path.join(paths.alertmanager, 'alertmanager.yml')}`,
+        `--storage.path=${path.join(paths.alertmanager, 'data')}`,
+        `--web.listen-address=${listen(9093)}`,
+        // Empty: a single Alertmanager, with no gossip port to collide with anything.
+        '--cluster.listen-address=',
+      ],
+      env: {},
+      stopOrder: 4,
+    },
+    {
+      name: 'lab-webhook',
+      kind: 'webhook',
+      job: 'lab-webhook',
+      port: 9099 + shift,
+      url: url(9099),
+      health: `${url(9099)}/health/ready`,
+      command: node,
+      args: [...NODE_FLAGS, path.join(root, 'lab/dist/components/webhook/webhook.js')],
+      env: { ...NODE_ENV, HOST, PORT: String(9099 + shift), PAGES_FILE: paths.pages },
+      stopOrder: 3,
+    },
+    ...SERVICES.map(service),
+    {
+      name: 'traffic',
+      kind: 'traffic',
+      job: 'traffic',
+      port: 9464 + shift,
+      url: url(9464),
+      health: `${url(9464)}/health/ready`,
+      command: node,
+      args: [...NODE_FLAGS, path.join(root, 'services/traffic/dist/main.js')],
+      env: {
+        ...NODE_ENV,
+        GATEWAY_URL: url(8080),
+        TRAFFIC_PORT: String(9464 + shift),
+        TRAFFIC_RATE: env.TRAFFIC_RATE ?? '5',
+        TRAFFIC_PROFILE: env.TRAFFIC_PROFILE ?? 'default',
+      },
+      stopOrder: 0,
+    },
+  ];
+}
+
+/** The traffic generator is written separately; until its build exists the lab runs without it. */
+export function withAvailableTraffic(list: Component[]): Component[] {
+  return list.filter((c) => c.kind !== 'traffic' || fs.existsSync(c.args[c.args.length - 1]));
+}
+
+function pick(env: Record<string, string>, keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((key) => env[key] !== undefined).map((key) => [key, env[key]]));
+}
