@@ -1,11 +1,20 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import mysql, { type Pool, type PoolConnection } from 'mysql2/promise';
+import { z } from 'zod';
+import { serviceUrl } from './config';
 import type { Faults } from './faults/engine';
 import type { Logger } from './logger';
 import { prom, type Registry } from './metrics';
 
 export type { Pool, PoolConnection };
+
+/** What every service with a schema reads: its own database (one user, one schema) and its pool's size. */
+export const mysqlEnv = {
+  MYSQL_URL: serviceUrl('mysql'),
+  // The connections one instance may open; every instance's pool adds up at MySQL's max_connections.
+  MYSQL_POOL_SIZE: z.coerce.number().int().positive().default(10),
+};
 
 /** mysql2 keeps its pool counters private; these are the fields its own getConnection() uses. */
 interface CorePool {
