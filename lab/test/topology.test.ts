@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { logs } from '../src/commands/logs';
 import { labPaths, ROOT } from '../src/paths';
-import { nativeTargets } from '../src/runtime/observability';
+import { targetGroups } from '../src/runtime/observability';
 import { components } from '../src/topology';
 
 const env = {
@@ -68,7 +68,7 @@ describe('the lite-mode topology', () => {
       labels: { job: string };
       targets: string[];
     }>;
-    const native = nativeTargets(components({ paths, env }));
+    const native = targetGroups(components({ paths, env }));
     const shape = (groups: typeof compose) => groups.map((g) => [g.labels.job, g.targets.length]).sort();
     expect(shape(native)).toEqual(shape(compose.filter((g) => g.labels.job !== 'otel-collector')));
     expect(native.find((g) => g.labels.job === 'catalog')?.targets).toEqual(['127.0.0.1:8082', '127.0.0.1:8092']);

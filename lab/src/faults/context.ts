@@ -7,6 +7,7 @@ import type { LabPaths } from '../paths';
 import { unloadLearnerRules } from '../runtime/learner-rules';
 import { checkAll, redeploy } from '../runtime/native';
 import { nativeComponents } from '../runtime/stack';
+import { QUEUES } from '../topology';
 
 export interface Instance {
   name: string; // catalog-2
@@ -40,8 +41,6 @@ export interface FaultContext {
   unloadRules?: () => Promise<string[]>;
 }
 
-// The queue names each consumer uses by default (their main.ts reads the same variables).
-const QUEUES = { INVENTORY_QUEUE: 'inventory.order-created', NOTIFICATIONS_QUEUE: 'notifications.order-events' };
 const HEALTH_DEADLINE_MS = 120_000;
 
 /** The fault context of the lab in `paths`, in whichever mode it runs. */
