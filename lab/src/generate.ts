@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, parseDocument, stringify, type Document, type Node, type Scalar } from 'yaml';
+import { isMap, isScalar, parseDocument, stringify, type Document, type Node } from 'yaml';
 import { labPaths, ROOT, workspaces } from './paths';
 import { targetGroups } from './runtime/observability';
 import {
@@ -88,23 +88,25 @@ function mapEdits(
 ): Edit[] {
   const map = doc.getIn(keys, true);
   if (!isMap(map)) throw new Error(`docker-compose.yml: ${keys.join('.')} is not a map`);
-  const edits: Edit[] = [];
-  const pairs = map.items.filter((pair) => isScalar(pair.key) && pair.key.range);
+  // Every key with its value's place in the text (a key written without a value has none).
+  const pairs = map.items.flatMap(({ key, value }) => {
+    const node = value as Node | null;
+    return isScalar(key) && key.range && node?.range
+      ? [{ key: String(key.value), keyStart: key.range[0], node, start: node.range[0], end: node.range[1] }]
+      : [];
+  });
   const lineStart = (offset: number) => text.lastIndexOf('\n', offset) + 1;
   const lineEnd = (offset: number) => text.indexOf('\n', offset);
-  for (const pair of pairs) {
-    const { value: key, range } = pair.key as Scalar<string>;
-    const node = pair.value as Node | null;
-    if (owned?.test(key) && !(key in entries)) {
-      edits.push({ start: lineStart(range![0]) - 1, end: lineEnd(node?.range?.[1] ?? 0), text: '' });
-    } else if (key in entries && node?.range && JSON.stringify(node.toJSON()) !== JSON.stringify(entries[key])) {
-      edits.push({ start: node.range[0], end: node.range[1], text: render(entries[key]) });
-    }
+  const edits: Edit[] = [];
+  for (const { key, keyStart, node, start, end } of pairs) {
+    if (owned?.test(key) && !(key in entries))
+      edits.push({ start: lineStart(keyStart) - 1, end: lineEnd(end), text: '' });
+    else if (key in entries && JSON.stringify(node.toJSON()) !== JSON.stringify(entries[key]))
+      edits.push({ start, end, text: render(entries[key]) });
   }
-  const first = (pairs[0].key as Scalar).range![0];
-  const indent = ' '.repeat(first - lineStart(first));
-  const last = lineEnd((pairs[pairs.length - 1].value as Node).range![1]);
-  const present = new Set(pairs.map((pair) => String((pair.key as Scalar).value)));
+  const indent = ' '.repeat(pairs[0].keyStart - lineStart(pairs[0].keyStart));
+  const last = lineEnd(pairs[pairs.length - 1].end);
+  const present = new Set(pairs.map(({ key }) => key));
   const added = Object.entries(entries).filter(([key]) => !present.has(key));
   if (added.length > 0)
     edits.push({
