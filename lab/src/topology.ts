@@ -156,7 +156,11 @@ export const LAB_PROCESSES = {
   },
 } as const;
 
-type SchemaOf<S> = S extends { service: infer N; needs: readonly (infer T)[] } ? ('mysql' extends T ? N : never) : never;
+type SchemaOf<S> = S extends { service: infer N; needs: readonly (infer T)[] }
+  ? 'mysql' extends T
+    ? N
+    : never
+  : never;
 export type SchemaService = SchemaOf<(typeof SERVICES)[number]>;
 
 /** The services that own a schema, each with its `<SERVICE>_DB_PASSWORD` in .env. */
