@@ -2,7 +2,7 @@
 // authentication: passwords hashed with scrypt, JWTs issued here and verified at the gateway,
 // and roles that services downstream use for authorization.
 import { createFaults, createLogger, createRegistry, loadConfig, runService, serve } from '@shopnow/kit';
-import { createPool, migrate } from '@shopnow/kit/mysql';
+import { openDatabase } from '@shopnow/kit/mysql';
 import path from 'node:path';
 import { createApp } from './app';
 import { authEnv } from './config';
@@ -12,14 +12,9 @@ runService('auth', async () => {
   const config = loadConfig(authEnv);
   const log = createLogger('auth', config.LOG_LEVEL);
   const registry = createRegistry('auth', config.SERVICE_VERSION);
-  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const faults = createFaults('auth');
-  const pool = createPool(config.MYSQL_URL, {
-    name: 'auth',
-    connectionLimit: config.MYSQL_POOL_SIZE,
-    registry,
-    faults,
-  });
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = await openDatabase(config, { name: 'auth', migrations, registry, faults, log });
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     await ensureAdmin(pool, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
     log.info('admin account ensured');

@@ -12,7 +12,7 @@ import {
   runService,
   serve,
 } from '@shopnow/kit';
-import { createPool, migrate, mysqlEnv } from '@shopnow/kit/mysql';
+import { mysqlEnv, openDatabase } from '@shopnow/kit/mysql';
 import { createRedis, redisEnv } from '@shopnow/kit/redis';
 import { z } from 'zod';
 import { createApp } from './app';
@@ -31,14 +31,9 @@ runService('catalog', async () => {
   const config = loadConfig(env);
   const log = createLogger('catalog', config.LOG_LEVEL);
   const registry = createRegistry('catalog', config.SERVICE_VERSION);
-  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const faults = createFaults('catalog');
-  const pool = createPool(config.MYSQL_URL, {
-    name: 'catalog',
-    connectionLimit: config.MYSQL_POOL_SIZE,
-    registry,
-    faults,
-  });
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = await openDatabase(config, { name: 'catalog', migrations, registry, faults, log });
   await seedProducts(pool, config.SEED_PRODUCTS, log);
   const redis = createRedis(config.REDIS_URL, log, config.REDIS_KEY_PREFIX);
   const app = createApp({

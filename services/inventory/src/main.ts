@@ -14,7 +14,7 @@ import {
   serve,
 } from '@shopnow/kit';
 import { amqpEnv, consumeEvents } from '@shopnow/kit/amqp';
-import { createPool, migrate, mysqlEnv } from '@shopnow/kit/mysql';
+import { mysqlEnv, openDatabase } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { createApp } from './app';
 import { orderCreatedHandler } from './reservations';
@@ -34,14 +34,9 @@ runService('inventory', async () => {
   const config = loadConfig(env);
   const log = createLogger('inventory', config.LOG_LEVEL);
   const registry = createRegistry('inventory', config.SERVICE_VERSION);
-  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const faults = createFaults('inventory');
-  const pool = createPool(config.MYSQL_URL, {
-    name: 'inventory',
-    connectionLimit: config.MYSQL_POOL_SIZE,
-    registry,
-    faults,
-  });
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = await openDatabase(config, { name: 'inventory', migrations, registry, faults, log });
   await seedStock(pool, config.SEED_PRODUCTS, config.INITIAL_STOCK, log);
   // The work queue: every inventory instance consumes the same queue (competing consumers).
   const amqp = consumeEvents({

@@ -99,6 +99,19 @@ export async function withTransaction<T>(pool: Pool, work: (conn: PoolConnection
 }
 
 /**
+ * A service's database at start: its migrations (the `migrations/` folder beside its dist/) applied,
+ * then its pool opened at MYSQL_POOL_SIZE connections.
+ */
+export async function openDatabase(
+  config: { MYSQL_URL: string; MYSQL_POOL_SIZE: number },
+  options: { name: string; migrations: string; registry: Registry; faults?: Faults; log: Logger },
+): Promise<Pool> {
+  const { name, migrations, registry, faults, log } = options;
+  await migrate(config.MYSQL_URL, migrations, log);
+  return createPool(config.MYSQL_URL, { name, connectionLimit: config.MYSQL_POOL_SIZE, registry, faults });
+}
+
+/**
  * Applies the service's numbered migrations/*.sql once each, in order. An advisory lock keeps two
  * replicas that start together from applying the same file twice.
  */

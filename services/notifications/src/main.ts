@@ -14,7 +14,7 @@ import {
   serve,
 } from '@shopnow/kit';
 import { amqpEnv, consumeEvents } from '@shopnow/kit/amqp';
-import { createPool, migrate, mysqlEnv } from '@shopnow/kit/mysql';
+import { mysqlEnv, openDatabase } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { createApp } from './app';
 import { orderPaidHandler } from './notifications';
@@ -31,14 +31,9 @@ runService('notifications', async () => {
   const config = loadConfig(env);
   const log = createLogger('notifications', config.LOG_LEVEL);
   const registry = createRegistry('notifications', config.SERVICE_VERSION);
-  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const faults = createFaults('notifications');
-  const pool = createPool(config.MYSQL_URL, {
-    name: 'notifications',
-    connectionLimit: config.MYSQL_POOL_SIZE,
-    registry,
-    faults,
-  });
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = await openDatabase(config, { name: 'notifications', migrations, registry, faults, log });
   // Pub-sub: a queue of its own gets a copy of every order.paid, whatever other consumers do.
   const amqp = consumeEvents({
     url: config.AMQP_URL,

@@ -13,7 +13,7 @@ import {
   serve,
 } from '@shopnow/kit';
 import { amqpEnv, createAmqp } from '@shopnow/kit/amqp';
-import { createPool, migrate, mysqlEnv } from '@shopnow/kit/mysql';
+import { mysqlEnv, openDatabase } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { createApp } from './app';
 import { useReadCommitted } from './db';
@@ -41,11 +41,9 @@ runService('orders', async () => {
   const registry = createRegistry('orders', env.SERVICE_VERSION);
 
   const faults = createFaults('orders');
-  await migrate(env.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = useReadCommitted(await openDatabase(env, { name: 'orders', migrations, registry, faults, log }));
   if (env.SEED_ORDERS > 0) await seedInOwnProcess(env.MYSQL_URL, env.SEED_ORDERS, env.LOG_LEVEL);
-  const pool = useReadCommitted(
-    createPool(env.MYSQL_URL, { name: 'orders', connectionLimit: env.MYSQL_POOL_SIZE, registry, faults }),
-  );
 
   // orders only publishes: each consumer declares and binds its own queue.
   const amqp = createAmqp({

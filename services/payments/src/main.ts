@@ -2,7 +2,7 @@
 // idempotency keys (a retried charge is replayed, never charged twice), timeouts and failure
 // handling around a slow or declining dependency.
 import { createFaults, createLogger, createRegistry, loadConfig, runService, serve } from '@shopnow/kit';
-import { createPool, migrate } from '@shopnow/kit/mysql';
+import { openDatabase } from '@shopnow/kit/mysql';
 import path from 'node:path';
 import { createApp } from './app';
 import { paymentsEnv } from './config';
@@ -11,14 +11,9 @@ runService('payments', async () => {
   const config = loadConfig(paymentsEnv);
   const log = createLogger('payments', config.LOG_LEVEL);
   const registry = createRegistry('payments', config.SERVICE_VERSION);
-  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const faults = createFaults('payments');
-  const pool = createPool(config.MYSQL_URL, {
-    name: 'payments',
-    connectionLimit: config.MYSQL_POOL_SIZE,
-    registry,
-    faults,
-  });
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = await openDatabase(config, { name: 'payments', migrations, registry, faults, log });
   const app = createApp({
     log,
     registry,
