@@ -35,6 +35,21 @@ describe('the files generated from the service manifest', () => {
     expect(fixed).toBe(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
   });
 
+  it('put back a key taken out and drop a schema password the manifest does not have', () => {
+    const root = copyOfRepository();
+    const compose = path.join(root, 'docker-compose.yml');
+    const original = fs.readFileSync(compose, 'utf8');
+    const edited = original
+      .replace("      MALLOC_MMAP_THRESHOLD_: '131072'\n", '') // the gateway's, its environment's last key
+      .replace(
+        /^(\s+)AUTH_DB_PASSWORD: .*$/m,
+        (line, indent: string) => `${line}\n${indent}SHOP_DB_PASSWORD: \${SHOP}`,
+      );
+    expect(edited).not.toBe(original);
+    fs.writeFileSync(compose, edited);
+    expect(generate(root).find(({ file }) => file === 'docker-compose.yml')?.text).toBe(original);
+  });
+
   it('run every Node process with the same flags, port and malloc setting in Docker as in lite mode', () => {
     const services = (
       parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
