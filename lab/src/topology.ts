@@ -148,6 +148,7 @@ export const LAB_PROCESSES = {
     script: 'lab/dist/webhook.js',
     nodeFlags: ['--max-semi-space-size=1', '--max-old-space-size=32'],
   },
+  // It holds only the requests it has in flight and their counters.
   traffic: {
     name: 'traffic',
     port: 9464,
