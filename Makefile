@@ -62,8 +62,9 @@ generate: build ## Write the files derived from the service manifest (compose ke
 
 # The generated files must be committed as `make generate` writes them (the kubernetes-mixin habit).
 .PHONY: lint
-lint: generate ## Type-check the tests, ESLint, Prettier, and no stale generated file
+lint: generate ## Type-check the tests and the k6 scripts, ESLint, Prettier, and no stale generated file
 	npx tsc --noEmit -p tsconfig.test.json
+	npx tsc -p services/traffic/k6/tsconfig.json
 	npx eslint .
 	npx prettier --check .
 	@git diff --exit-code -- $$($(NODE) lab/dist/generate.js --list) || \
@@ -78,6 +79,10 @@ test: build lint backends ## Lint, then run every test suite against the real ba
 bench: build ## Measure instrumentation overhead, gateway throughput and the lite lab (prints figures)
 	npx tsc -p bench/tsconfig.json
 	$(NODE) bench/main.ts $(BENCH)
+
+.PHONY: docker-smoke
+docker-smoke: build ## With a Docker engine: up, one checkout, its trace, a log line, a dashboard query, down
+	$(NODE) scripts/docker-smoke.mts
 
 .PHONY: clean
 clean: ## Remove build output

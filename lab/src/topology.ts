@@ -152,7 +152,7 @@ export const LAB_PROCESSES = {
   traffic: {
     name: 'traffic',
     port: 9464,
-    script: 'lab/dist/traffic/main.js',
+    script: 'services/traffic/dist/main.js',
     nodeFlags: ['--max-semi-space-size=2', '--max-old-space-size=48'],
   },
 } as const;

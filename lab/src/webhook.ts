@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  AppError,
   commonEnv,
   createLogger,
   createRegistry,
@@ -65,6 +66,29 @@ export function readPages(file: string): Page[] {
     .map((line) => JSON.parse(line) as Page);
 }
 
+/**
+ * Why the pages file cannot be written, or undefined when it can. In the full stack the file sits
+ * in a bind mount (.lab/), owned by whoever created it on the host: a page must not be lost to a
+ * crash there, so the problem is named instead (readiness and the alert's answer, both 503, which
+ * Alertmanager retries).
+ */
+export function pagesFileProblem(pagesFile: string): string | undefined {
+  try {
+    fs.mkdirSync(path.dirname(pagesFile), { recursive: true });
+    fs.accessSync(fs.existsSync(pagesFile) ? pagesFile : path.dirname(pagesFile), fs.constants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    return `cannot write ${pagesFile} (${code}) as uid ${process.getuid?.()}: make ${path.dirname(pagesFile)} writable by that user (\`lab up\` runs the webhook as the owner of .lab/)`;
+  }
+}
+
+/** A 503 naming the problem (Alertmanager retries it) while the pages file cannot be written. */
+function assertWritable(pagesFile: string): void {
+  const problem = pagesFileProblem(pagesFile);
+  if (problem) throw new AppError(503, 'UNAVAILABLE', problem);
+}
+
 /** The exercises' state sits beside the pages (both in .lab/): its times are exported as metrics too. */
 export function createWebhook(
   pagesFile: string,
@@ -74,7 +98,8 @@ export function createWebhook(
     registry = createRegistry('lab-webhook', '1.0.0'),
   }: { exercisesFile?: string; log?: Logger; registry?: Registry } = {},
 ): Express {
-  fs.mkdirSync(path.dirname(pagesFile), { recursive: true });
+  const problem = pagesFileProblem(pagesFile);
+  if (problem) log.error(problem);
   const received = new prom.Counter({
     name: 'lab_pages_received_total',
     help: 'Alerts Alertmanager delivered to the lab webhook.',
@@ -84,12 +109,19 @@ export function createWebhook(
   registerExerciseMetrics(registry, exercisesFile);
 
   // The lab's own process, not part of the system under study: no RED metrics of its own.
-  const app = createServiceApp({ log, registry, metrics: false, bodyLimit: '1mb' });
+  const app = createServiceApp({
+    log,
+    registry,
+    metrics: false,
+    bodyLimit: '1mb',
+    checks: { pages: async () => assertWritable(pagesFile) },
+  });
   app.get('/pages', (_req, res) => {
     res.json(readPages(pagesFile));
   });
   app.post('/alerts', (req, res) => {
     const payload = parse(webhookPayload, req.body);
+    assertWritable(pagesFile);
     const receivedAt = new Date().toISOString();
     const pages = payload.alerts.map((alert): Page => ({
       receivedAt,
@@ -103,7 +135,11 @@ export function createWebhook(
       endsAt: alert.endsAt,
       fingerprint: alert.fingerprint,
     }));
-    fs.appendFileSync(pagesFile, pages.map((page) => `${JSON.stringify(page)}\n`).join(''));
+    try {
+      fs.appendFileSync(pagesFile, pages.map((page) => `${JSON.stringify(page)}\n`).join(''));
+    } catch (err) {
+      throw new AppError(503, 'UNAVAILABLE', `cannot append to ${pagesFile}: ${(err as Error).message}`);
+    }
     for (const { alertname, severity, status } of pages) received.inc({ alertname, severity, status });
     res.json({ recorded: pages.length });
   });

@@ -80,3 +80,45 @@ describe('the lab webhook', () => {
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
   });
 });
+
+describe('the lab webhook when it cannot write its pages file', () => {
+  // The full stack's case: .lab/ in a bind mount the process may not write (EACCES there; tests
+  // run as root, so a file where the directory should be stands in for it: EEXIST).
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-webhook-'));
+  const blocker = path.join(root, 'lab');
+  const file = path.join(blocker, 'pages.jsonl');
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    fs.writeFileSync(blocker, 'not a directory');
+    const log = createLogger('lab-webhook-test');
+    log.silent = true;
+    server = http.createServer(createWebhook(file, { log }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  const post = () =>
+    fetch(`${base}/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(payload('firing')),
+    });
+
+  it('stays up, names the file in a 503 (Alertmanager retries), and records the retry once it can', async () => {
+    const refused = await post();
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
+      `cannot write ${file} (EEXIST)`,
+    );
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { checks: { pages: { error: string } } }).checks.pages.error).toContain(file);
+
+    fs.rmSync(blocker);
+    expect((await post()).status).toBe(200);
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+    expect(fs.readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+});

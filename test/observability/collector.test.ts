@@ -19,7 +19,7 @@ const typeOf = (id: string) => id.split('/')[0];
 /** Component types of contrib 0.159 this lab may use (since 0.144 the OTLP exporters are otlp_grpc and otlp_http). */
 const KNOWN = {
   receivers: ['otlp'],
-  processors: ['memory_limiter', 'batch'],
+  processors: ['memory_limiter', 'batch', 'resource'],
   exporters: ['otlp_grpc', 'otlp_http', 'prometheus', 'debug'],
   connectors: ['spanmetrics'],
   extensions: ['health_check'],
@@ -100,13 +100,18 @@ describe('observability/otel-collector/config.yml', () => {
       b.endsWith('ms') ? Number(b.slice(0, -2)) / 1000 : Number(b.slice(0, -1)),
     );
     expect(buckets).toEqual(seconds);
+    // Pinned, so a feature gate cannot turn the series into *_duration_seconds_* under the dashboards.
+    expect(config.connectors.spanmetrics.histogram.unit).toBe('ms');
   });
 
   it('refuses data before the container runs out of memory', () => {
     const limit = mebibytes(compose.services['otel-collector'].mem_limit);
-    const { limit_mib: soft } = config.processors.memory_limiter;
-    expect(soft).toBeLessThan(limit);
-    expect(Number.parseInt(compose.services['otel-collector'].environment.GOMEMLIMIT, 10)).toBeLessThanOrEqual(soft);
+    const { limit_mib: hard, spike_limit_mib: spike } = config.processors.memory_limiter;
+    expect(hard).toBeLessThan(limit);
+    // Go collects harder (GOMEMLIMIT, 80% of the hard limit) before the limiter refuses any data.
+    const gomemlimit = Number.parseInt(compose.services['otel-collector'].environment.GOMEMLIMIT, 10);
+    expect(gomemlimit).toBeLessThanOrEqual(hard * 0.8);
+    expect(gomemlimit).toBeLessThanOrEqual(hard - spike);
   });
 
   it('serves its own metrics and health beyond localhost', () => {
@@ -175,6 +180,14 @@ describe('observability/jaeger/config.yml', () => {
     const storage = config.extensions.jaeger_storage.backends[config.extensions.jaeger_query.storage.traces];
     expect(storage.memory.max_traces).toBeGreaterThan(0);
     expect(storage.memory.max_traces).toBeLessThanOrEqual(10_000);
+  });
+
+  it('answers the healthcheck compose runs on the status endpoint it serves', () => {
+    const { http } = config.extensions.healthcheckv2;
+    expect(config.service.extensions).toContain('healthcheckv2');
+    expect(config.extensions.healthcheckv2.use_v2).toBe(true);
+    const port = http.endpoint.split(':')[1];
+    expect(compose.services.jaeger.healthcheck.test.at(-1)).toBe(`http://127.0.0.1:${port}${http.status.path}`);
   });
 
   it('is the Jaeger whose search API the grader speaks to', () => {

@@ -14,6 +14,7 @@ import {
   substituteVariables,
 } from './dashboards';
 import { knownMetricNames } from './metric-contract';
+import { expandLinks, jaegerSpan, type Link } from './span-links';
 import { promqlErrors } from './promql';
 
 // PromQL syntax goes through the shared helper (promql.ts); the tree walks below add what it does
@@ -90,22 +91,42 @@ describe('Grafana provisioning', () => {
     expect(tracesToMetrics.datasourceUid).toBe('prometheus');
   });
 
-  it('writes span-to-logs and span-to-metrics queries that parse once Grafana fills them in', () => {
-    const { tracesToLogsV2, tracesToMetrics } = byUid.jaeger.jsonData;
-    const fill = (query: string) =>
-      query
-        .replaceAll('$$', '$')
-        .replace('${__tags}', 'service_name="orders"')
-        .replace('${__span.traceId}', '4bf92f3577b34da6a3ce929d0e0e4736')
-        .replace('$__tags', 'job="orders"');
-    const logs = fill(tracesToLogsV2.query);
-    expect(syntaxErrors(logqlParser.parse(logs), logs)).toEqual([]);
+  describe('the links, expanded for a span as Jaeger 2.20 returns it', () => {
+    const span = jaegerSpan('orders');
     const known = knownMetricNames();
-    for (const { query } of tracesToMetrics.queries as Array<{ query: string }>) {
-      const promql = fill(query);
-      expect(promqlErrors(promql)).toEqual([]);
-      expect(metricNames(promqlParser.parse(promql), promql).filter((name) => !known.has(name))).toEqual([]);
-    }
+    /** What is wrong with a link's query, if anything. */
+    const problems = (link: Link): string[] => {
+      if (link.language === 'logql') return syntaxErrors(logqlParser.parse(link.query), link.query);
+      if (link.language === 'trace-id') return /^[0-9a-f]{32}$/.test(link.query) ? [] : ['not a trace id'];
+      const unknown = metricNames(promqlParser.parse(link.query), link.query).filter((name) => !known.has(name));
+      return [...promqlErrors(link.query), ...unknown.map((name) => `unknown metric ${name}`)];
+    };
+
+    it('has service.name as process.serviceName only, and the collector-made copy as a process tag', () => {
+      expect(span.process.serviceName).toBe('orders');
+      expect(span.process.tags.map((t) => t.key)).not.toContain('service.name');
+      expect(span.process.tags).toContainEqual({ key: 'lab.service', value: 'orders' });
+    });
+
+    it('expands traces->logs, traces->metrics, exemplars->traces and logs->traces to queries that parse', () => {
+      const links = expandLinks(span);
+      expect(links.map((l) => l.from.split(' ')[0])).toEqual(expect.arrayContaining(['trace', 'exemplar', 'log']));
+      expect(links.filter((l) => l.language === 'promql').length).toBe(3);
+      expect(links.map((l) => [l.from, l.query, problems(l)]).filter(([, , p]) => p.length > 0)).toEqual([]);
+      // Narrowed to the span's service and trace, not to everything.
+      expect(links.find((l) => l.language === 'logql')?.query).toBe(
+        `{service_name="orders"} | trace_id="${span.traceID}"`,
+      );
+      for (const link of links.filter((l) => l.language === 'promql')) expect(link.query).toContain('job="orders"');
+    });
+
+    it('would have caught links built on service.name, which Jaeger leaves out of the tags', () => {
+      const spanOf = jaegerSpan('orders', (resource) => resource); // no collector copy
+      const broken = expandLinks(spanOf).filter((l) => l.language !== 'trace-id' && problems(l).length > 0);
+      expect(broken.map((l) => l.from)).toEqual(
+        expect.arrayContaining(['trace -> logs', 'trace -> metrics (Error rate)']),
+      );
+    });
   });
 
   it('escapes every `$` Grafana must see literally, so its env expansion leaves it alone', () => {

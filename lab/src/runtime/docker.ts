@@ -12,6 +12,8 @@ export function compose(paths: LabPaths, args: string[], progress: Progress): vo
   progress(`    docker compose ${args.join(' ')}`);
   const result = spawnSync('docker', ['compose', '--env-file', paths.envFile, ...args], {
     cwd: ROOT,
+    // The webhook writes into .lab/ (a bind mount this user owns): compose runs it as this user.
+    env: { ...process.env, LAB_UID: String(process.getuid?.() ?? 1000), LAB_GID: String(process.getgid?.() ?? 1000) },
     stdio: ['ignore', 2, 2], // stdout stays the command's result
   });
   if (result.status !== 0) throw new LabError(`docker compose ${args.join(' ')} failed`);

@@ -5,11 +5,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../src/traffic/app';
-import { trafficEnv } from '../src/traffic/config';
-import { TrafficGenerator, type GeneratorOptions } from '../src/traffic/generator';
-import { trafficMetrics, type TrafficMetrics } from '../src/traffic/metrics';
-import { loadProfiles, ProfilesError, requestsPerJourney, type Profile } from '../src/traffic/profiles';
+import { createApp } from '../src/app';
+import { trafficEnv } from '../src/config';
+import { TrafficGenerator, type GeneratorOptions } from '../src/generator';
+import { trafficMetrics, type TrafficMetrics } from '../src/metrics';
+import { loadProfiles, ProfilesError, requestsPerJourney, type Profile } from '../src/profiles';
 
 /**
  * The generator against a tiny stand-in for the gateway, on port 0: it answers like the shop (or
@@ -417,7 +417,7 @@ describe('traffic generator', () => {
 });
 
 describe('traffic profiles', () => {
-  it('validates lab/traffic/profiles.json, with a default and a black-friday ten times it', () => {
+  it('validates services/traffic/profiles.json, with a default and a black-friday ten times it', () => {
     expect(profiles.profiles.default.rate * 10).toBe(profiles.profiles['black-friday'].rate);
     const { weights } = profiles.profiles.default;
     const total = Object.values(weights).reduce((a, b) => a + (b ?? 0), 0);

@@ -1,16 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadProfiles, requestsPerJourney } from '../src/traffic/profiles';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { loadProfiles, PROFILES_PATH, requestsPerJourney } from '../src/profiles';
 
 /**
- * k6 cannot run here, so its scripts run under node instead: a copy of lab/traffic marked as ES
+ * k6 cannot run here, so its scripts run under node instead: a copy of services/traffic marked as ES
  * modules, with `k6`, `k6/http` and `k6/data` replaced by stubs that answer like the shop and
  * record every request. That checks that they parse, read profiles.json, derive the scenario from
  * it and walk the same journeys as the native generator.
  */
-const TRAFFIC = join(__dirname, '..', 'traffic');
+const TRAFFIC = join(__dirname, '..');
 const SCRIPTS = readdirSync(join(TRAFFIC, 'k6')).filter((name) => /^\d\d-.*\.js$/.test(name));
 const profiles = loadProfiles();
 
@@ -87,7 +88,9 @@ describe('k6 scripts', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'k6-'));
-    cpSync(TRAFFIC, join(dir, 'traffic'), { recursive: true });
+    // Only what k6 reads: the scripts and the profiles beside them (not the service's package.json).
+    for (const part of ['k6', 'profiles.json'])
+      cpSync(join(TRAFFIC, part), join(dir, 'traffic', part), { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
     writeFileSync(join(dir, 'runner.mjs'), RUNNER);
   });
@@ -103,6 +106,22 @@ describe('k6 scripts', () => {
     expect(result.stderr).toBe('');
     return JSON.parse(result.stdout) as Run;
   }
+
+  it('reads the very profiles.json the native generator reads, here and in the k6 container', () => {
+    // k6 resolves open() against the script's own directory.
+    for (const script of SCRIPTS) {
+      const source = readFileSync(join(TRAFFIC, 'k6', script), 'utf8');
+      const opened = [...source.matchAll(/\bopen\('([^']+)'\)/g)].map((m) => m[1]);
+      expect(opened.map((file) => realpathSync(resolve(TRAFFIC, 'k6', file)))).toEqual([realpathSync(PROFILES_PATH)]);
+    }
+    // docker-compose.yml mounts this folder where the k6 command finds its scripts.
+    const compose = parse(readFileSync(join(TRAFFIC, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: { k6: { volumes: string[]; command: string[] } };
+    };
+    const [host, container] = compose.services.k6.volumes[0].split(':');
+    expect(realpathSync(resolve(TRAFFIC, '../..', host))).toBe(realpathSync(TRAFFIC));
+    expect(compose.services.k6.command.at(-1)).toBe(`${container}/k6/${SCRIPTS[0]}`);
+  });
 
   it('finds the numbered scripts', () => {
     expect(SCRIPTS).toEqual(['01-default.js', '02-black-friday.js']);

@@ -48,7 +48,7 @@ export type Profile = z.infer<typeof profile>;
 
 export class ProfilesError extends Error {}
 
-export const PROFILES_PATH = `${__dirname}/../../traffic/profiles.json`;
+export const PROFILES_PATH = `${__dirname}/../profiles.json`;
 
 /** Reads and validates profiles.json; a bad file names every problem with its JSON path. */
 export function loadProfiles(path = PROFILES_PATH): ProfilesFile {

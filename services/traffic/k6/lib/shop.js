@@ -1,8 +1,16 @@
-// What the numbered scripts share: the journeys of lab/src/traffic/journeys.ts in k6 terms, and
-// scenario options computed from a profile of lab/traffic/profiles.json (the native generator's data).
+// What the numbered scripts share: the journeys of services/traffic/src/journeys.ts in k6 terms, and
+// scenario options computed from a profile of services/traffic/profiles.json (the native generator's data).
 /* global __ENV, __VU, __ITER -- k6 globals */
 import { sleep } from 'k6';
 import http from 'k6/http';
+
+// Types for `make lint` (tsc with @types/k6, k6/tsconfig.json): the profiles are the native
+// generator's own type, so a script that reads a field the schema does not have fails there.
+/** @typedef {import('../../src/profiles').ProfilesFile} Lab */
+/** @typedef {import('../../src/profiles').Profile} Profile */
+/** @typedef {import('../../src/profiles').JourneyName} JourneyName */
+/** @typedef {{ email: string, password: string, token?: string }} User */
+/** @typedef {(lab: Lab, profile: Profile, users: User[]) => void} Journey */
 
 const BASE_URL = __ENV.BASE_URL || 'http://gateway:8080';
 const USERS = Number(__ENV.USERS || 20);
@@ -12,16 +20,25 @@ const PAGES = 5;
 // The native generator's bound on journeys under way.
 const MAX_VUS = 200;
 
+/** @type {(min: number, max: number) => number} */
 const int = (min, max) => min + Math.floor(Math.random() * (max - min + 1));
+/** @type {<T>(items: T[]) => T} */
 const pick = (items) => items[int(0, items.length - 1)];
+/** Weights as [journey, weight] pairs: profiles.json may leave a journey out. */
+const weightsOf = (/** @type {Profile} */ profile) =>
+  /** @type {Array<[JourneyName, number]>} */ (Object.entries(profile.weights));
 
-/** profile.rate is requests/s; k6 counts journeys (iterations), so divide by requests per journey. */
+/**
+ * profile.rate is requests/s; k6 counts journeys (iterations), so divide by requests per journey.
+ * @param {Lab} lab
+ * @param {string} profileName
+ */
 export function scenarioOptions(lab, profileName) {
   const profile = lab.profiles[profileName];
   if (!profile) throw new Error(`unknown traffic profile "${profileName}"`);
   let weight = 0;
   let requests = 0;
-  for (const [name, w] of Object.entries(profile.weights)) {
+  for (const [name, w] of weightsOf(profile)) {
     weight += w;
     requests += w * lab.journeys[name].requests;
   }
@@ -55,28 +72,44 @@ export function enrolUsers() {
     const user = { email: `k6-${run}-${i}@shopnow.test`, password: `${Math.random().toString(36).slice(2)}Aa1!k6` };
     post('/api/auth/register', { ...user, name: `k6 user ${i}` }, { tags: { journey: 'setup' } });
     const res = post('/api/auth/login', user, { tags: { journey: 'setup' } });
-    if (res.status === 200) users.push({ ...user, token: res.json().token });
+    if (res.status === 200) users.push({ ...user, token: field(res, 'token') });
   }
   if (users.length === 0) throw new Error(`could not enrol any user at ${BASE_URL}`);
   return { users };
 }
 
+/**
+ * @param {string} path
+ * @param {object} body
+ * @param {import('k6/http').Params} params
+ */
 function post(path, body, params) {
   const headers = { 'content-type': 'application/json', ...(params.headers || {}) };
   return http.post(`${BASE_URL}${path}`, JSON.stringify(body), { ...params, headers });
 }
 
+/** @type {(path: string, params: import('k6/http').Params) => import('k6/http').Response} */
 const get = (path, params) => http.get(`${BASE_URL}${path}`, params);
+/** @type {(res: import('k6/http').Response) => boolean} */
 const ok = (res) => res.status >= 200 && res.status < 300;
-const productIds = (res) => (ok(res) ? (res.json().products || []).map((product) => product.id) : []);
+/** A field of a JSON answer (the shop's answers are objects). */
+const field = (/** @type {import('k6/http').Response} */ res, /** @type {string} */ name) =>
+  /** @type {Record<string, any>} */ (res.json())[name];
+/** @type {(res: import('k6/http').Response) => number[]} */
+const productIds = (res) =>
+  ok(res) ? (field(res, 'products') || []).map((/** @type {{ id: number }} */ product) => product.id) : [];
 // `name` groups URLs by route, so ids and pages do not mint a time series each.
+/** @type {(journey: string, name: string, headers?: Record<string, string>) => import('k6/http').Params} */
 const params = (journey, name, headers) => ({ headers, tags: { journey, name } });
+/** @type {(user: User) => Record<string, string>} */
 const bearer = (user) => ({ authorization: `Bearer ${user.token}` });
 
+/** @param {Profile} profile */
 function think(profile) {
   sleep(int(profile.thinkTimeMs.min, profile.thinkTimeMs.max) / 1000);
 }
 
+/** @type {Record<JourneyName, Journey>} */
 const JOURNEYS = {
   browse(lab, profile) {
     const key = { 'x-api-key': `lab-visitor-${int(1, lab.visitors)}` };
@@ -104,7 +137,7 @@ const JOURNEYS = {
       params('login', '/api/auth/login'),
     );
     if (!ok(res)) return;
-    user.token = res.json().token;
+    user.token = field(res, 'token');
     think(profile);
     get('/api/auth/me', params('login', '/api/auth/me', bearer(user)));
   },
@@ -143,10 +176,15 @@ const JOURNEYS = {
 
 export const JOURNEY_NAMES = Object.keys(JOURNEYS);
 
-/** One iteration = one journey, picked by the profile's weights. */
+/**
+ * One iteration = one journey, picked by the profile's weights.
+ * @param {Lab} lab
+ * @param {string} profileName
+ * @returns {(data: { users: User[] }) => void}
+ */
 export function journeyRunner(lab, profileName) {
   const profile = lab.profiles[profileName];
-  const entries = Object.entries(profile.weights).filter(([, weight]) => weight > 0);
+  const entries = weightsOf(profile).filter(([, weight]) => weight > 0);
   const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
   return (data) => {
     let point = Math.random() * total;

@@ -1,5 +1,5 @@
 // The traffic generator owns nothing: it plays ShopNow's customers against the gateway, at a rate
-// and mix from lab/traffic/profiles.json, and is steered over HTTP by `lab traffic`. It teaches
+// and mix from services/traffic/profiles.json, and is steered over HTTP by `lab traffic`. It teaches
 // open-model load (arrivals on a clock), and what the client saw next to what the shop reports.
 import { createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
 import { createApp } from './app';
