@@ -54,12 +54,21 @@ lab-status: deps ## Show which lab components are healthy, their URLs and the al
 build: deps ## Compile every workspace (tsc -b)
 	npx tsc -b
 
+# The service manifest (lab/src/core/topology.ts) is the one place a port, schema, queue or Node flag is
+# written; what YAML, JSON, shell and the Dockerfile say of it is derived from it here.
+.PHONY: generate
+generate: build ## Write the files derived from the service manifest (compose keys, Prometheus targets, MariaDB init, Dockerfile)
+	$(NODE) lab/dist/core/generate.js
+
+# The generated files must be committed as `make generate` writes them (the kubernetes-mixin habit).
 .PHONY: lint
-lint: deps ## Type-check the tests and the k6 scripts, ESLint and Prettier
+lint: generate ## Type-check the tests and the k6 scripts, ESLint, Prettier, and no stale generated file
 	npx tsc --noEmit -p tsconfig.test.json
 	npx tsc -p services/traffic/k6/tsconfig.json
 	npx eslint .
 	npx prettier --check .
+	@git diff --exit-code -- $$($(NODE) lab/dist/core/generate.js --list) || \
+	  { echo 'make generate changed the files above: commit them'; exit 1; }
 
 .PHONY: test
 test: build lint backends ## Lint, then run every test suite against the real backends

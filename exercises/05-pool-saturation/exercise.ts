@@ -8,7 +8,7 @@ import { defineExercise } from 'lab/exercise-api';
 
 const SERVICES = ['orders', 'catalog', 'auth'] as const;
 const POOLS = `job=~"${SERVICES.join('|')}"`;
-/** pool-shrink sizes a pool 1-5 connections; every pool's configured size is 10. */
+/** pool-shrink sizes a pool 1-5 connections; every pool's configured size (MYSQL_POOL_SIZE) is 10. */
 const SHRUNK = 5;
 /**
  * Generous on purpose: on a shared 2-core machine auth's p95 (bcrypt) reached 1.7 s without any

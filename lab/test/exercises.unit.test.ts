@@ -13,7 +13,8 @@ import type { FaultContext } from '../src/core/faults';
 import { labPaths, ROOT } from '../src/core/paths';
 import { defineExercise, instanceAnswer, type ExerciseDefinition } from '../src/exercises/api';
 import { exerciseFolders, hintSections, loadExercises, type Exercise } from '../src/exercises/catalog';
-import { exerciseMetrics } from '../src/components/webhook/exercise-metrics';
+import { createRegistry } from '@shopnow/kit';
+import { registerExerciseMetrics } from '../src/components/webhook/exercise-metrics';
 import { seededRng } from '../src/exercises/rng';
 import {
   checkExercise,
@@ -167,7 +168,9 @@ describe('the runner, with a fixture exercise', () => {
     const [row] = progressOf(rt);
     expect(row).toMatchObject({ id: '91', status: 'passed', passes: 1 });
     expect(row.secondsToPass).toBeGreaterThanOrEqual(0);
-    expect(exerciseMetrics(rt.stateFile)).toMatch(/^lab_exercise_time_to_pass_seconds\{exercise="91"\} [\d.]+$/m);
+    const registry = createRegistry('lab-test', 'test');
+    registerExerciseMetrics(registry, rt.stateFile);
+    expect(await registry.metrics()).toMatch(/^lab_exercise_time_to_pass_seconds\{exercise="91"\} [\d.]+$/m);
   });
 
   it('reads answers.txt, with answers given on the command line taking precedence', async () => {
@@ -326,7 +329,7 @@ describe('the exercise metrics', () => {
       version: 1,
       exercises: { '02': { starts: 1, passes: 1, lastPassSeconds: 312, lastDiagnosisSeconds: 120, bestSeconds: 312 } },
     });
-    const server: http.Server = createWebhook(rt.paths.pages);
+    const server = http.createServer(createWebhook(rt.paths.pages));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as { port: number };

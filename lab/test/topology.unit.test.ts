@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readLogs } from '../src/core/actions/logs';
 import { labPaths, ROOT } from '../src/core/paths';
-import { liteTargets } from '../src/core/runtime/observability';
+import { targetGroups } from '../src/core/runtime/observability';
 import { components } from '../src/core/topology';
 
 const env = {
@@ -68,7 +68,7 @@ describe('the lite-mode topology', () => {
       labels: { job: string };
       targets: string[];
     }>;
-    const lite = liteTargets(components({ paths, env }));
+    const lite = targetGroups(components({ paths, env }));
     const shape = (groups: typeof compose) => groups.map((g) => [g.labels.job, g.targets.length]).sort();
     expect(shape(lite)).toEqual(shape(compose.filter((g) => g.labels.job !== 'otel-collector')));
     expect(lite.find((g) => g.labels.job === 'catalog')?.targets).toEqual(['127.0.0.1:8082', '127.0.0.1:8092']);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import { createLogger } from '@shopnow/kit';
 import { createWebhook } from '../src/components/webhook/webhook';
 
 // What Alertmanager 0.25 posts (webhook payload version 4), trimmed to the fields that matter.
@@ -33,7 +34,9 @@ describe('the lab webhook', () => {
   let base: string;
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-webhook-')), 'pages.jsonl');
   beforeAll(async () => {
-    server = createWebhook(file);
+    const log = createLogger('lab-webhook-test');
+    log.silent = true; // one access-log line per request would only bury the test's output
+    server = http.createServer(createWebhook(file, { log }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -64,8 +67,16 @@ describe('the lab webhook', () => {
     expect(text).toContain('lab_pages_received_total{alertname="ServiceDown",severity="page",status="resolved"} 1');
   });
 
-  it('refuses what is not a webhook payload, and answers its health check', async () => {
-    expect((await post({ hello: 'world' })).status).toBe(400);
+  it('refuses what is not a webhook payload, naming what is wrong, and answers its health check', async () => {
+    const refused = await post({ hello: 'world' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { message: expect.stringContaining('body.alerts') } });
+    const notJson = await fetch(`${base}/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
+    expect(notJson.status).toBe(400);
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
   });
 });
@@ -80,7 +91,9 @@ describe('the lab webhook when it cannot write its pages file', () => {
   let base: string;
   beforeAll(async () => {
     fs.writeFileSync(blocker, 'not a directory');
-    server = createWebhook(file);
+    const log = createLogger('lab-webhook-test');
+    log.silent = true;
+    server = http.createServer(createWebhook(file, { log }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -96,10 +109,12 @@ describe('the lab webhook when it cannot write its pages file', () => {
   it('stays up, names the file in a 503 (Alertmanager retries), and records the retry once it can', async () => {
     const refused = await post();
     expect(refused.status).toBe(503);
-    expect(((await refused.json()) as { error: string }).error).toContain(`cannot write ${file} (EEXIST)`);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
+      `cannot write ${file} (EEXIST)`,
+    );
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(503);
-    expect(((await ready.json()) as { error: string }).error).toContain(file);
+    expect(((await ready.json()) as { checks: { pages: { error: string } } }).checks.pages.error).toContain(file);
 
     fs.rmSync(blocker);
     expect((await post()).status).toBe(200);

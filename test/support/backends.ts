@@ -1,3 +1,5 @@
+import { SCHEMA_SERVICES, type SchemaService } from '../../lab/src/core/topology';
+
 /**
  * Where the real backends of the tests are: the ones answering on their usual ports (or those
  * named by the same variables the lab reads). Tests use their own schemas and users (test_*),
@@ -7,8 +9,9 @@ export const MYSQL_ADMIN_URL = process.env.MYSQL_ADMIN_URL ?? 'mysql://root@127.
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-export const SERVICES_WITH_SCHEMA = ['auth', 'catalog', 'orders', 'payments', 'inventory', 'notifications'] as const;
-export type ServiceWithSchema = (typeof SERVICES_WITH_SCHEMA)[number];
+/** The services that own a schema, as the lab's manifest (lab/src/core/topology.ts) lists them. */
+export const SERVICES_WITH_SCHEMA = SCHEMA_SERVICES;
+export type ServiceWithSchema = SchemaService;
 
 /** `test_<service>` for the integration tests, `e2e_<service>` for the end-to-end runs. */
 export function testDatabase(service: ServiceWithSchema, prefix: 'test' | 'e2e' = 'test') {

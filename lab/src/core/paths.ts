@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** The repository root: lab/dist/core (or lab/src/core under jest) is three levels below it. */
@@ -28,3 +29,8 @@ export function labPaths(env: NodeJS.ProcessEnv = process.env) {
 }
 
 export type LabPaths = ReturnType<typeof labPaths>;
+
+/** The npm workspaces package.json lists: what `tsc -b` builds, and whose manifests the image installs. */
+export function workspaces(root = ROOT): string[] {
+  return (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
+}

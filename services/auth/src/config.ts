@@ -1,12 +1,12 @@
-import { commonEnv, secret } from '@shopnow/kit';
+import { commonEnv, port, secret } from '@shopnow/kit';
+import { mysqlEnv } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 
 /** Everything auth reads from the environment; main.ts loads it once. */
 export const authEnv = commonEnv
   .extend({
-    PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
-    MYSQL_URL: z.url(),
-    MYSQL_CONNECTION_LIMIT: z.coerce.number().int().positive().default(10),
+    ...mysqlEnv,
+    PORT: port.default(8081),
     JWT_SECRET: secret(32),
     JWT_ISSUER: z.string().min(1).default('shopnow-auth'),
     JWT_AUDIENCE: z.string().min(1).default('shopnow'),

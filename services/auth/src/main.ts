@@ -1,27 +1,20 @@
 // auth owns the `auth` schema (users and their roles) and talks only to MySQL. It teaches
 // authentication: passwords hashed with scrypt, JWTs issued here and verified at the gateway,
 // and roles that services downstream use for authorization.
-import { createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
-import { createPool, migrate } from '@shopnow/kit/mysql';
+import { createFaults, createLogger, createRegistry, loadConfig, runService, serve } from '@shopnow/kit';
+import { openDatabase } from '@shopnow/kit/mysql';
 import path from 'node:path';
 import { createApp } from './app';
 import { authEnv } from './config';
 import { ensureAdmin } from './users';
 
-const log = createLogger('auth');
-
-async function main(): Promise<void> {
+runService('auth', async () => {
   const config = loadConfig(authEnv);
-  log.level = config.LOG_LEVEL;
+  const log = createLogger('auth', config.LOG_LEVEL);
   const registry = createRegistry('auth', config.SERVICE_VERSION);
-  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const faults = createFaults('auth');
-  const pool = createPool(config.MYSQL_URL, {
-    name: 'auth',
-    connectionLimit: config.MYSQL_CONNECTION_LIMIT,
-    registry,
-    faults,
-  });
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = await openDatabase(config, { name: 'auth', migrations, registry, faults, log });
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     await ensureAdmin(pool, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
     log.info('admin account ensured');
@@ -47,9 +40,4 @@ async function main(): Promise<void> {
     closers: [() => pool.end()],
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-}
-
-main().catch((err: unknown) => {
-  log.error('startup failed', { err });
-  process.exit(1);
 });

@@ -7,11 +7,13 @@ import {
   createLogger,
   createRegistry,
   loadConfig,
+  port,
+  runService,
   secret,
   serve,
   urlList,
 } from '@shopnow/kit';
-import { createRedis } from '@shopnow/kit/redis';
+import { createRedis, redisEnv } from '@shopnow/kit/redis';
 import { z } from 'zod';
 import { createApp } from './app';
 import { answerUnparsable } from './request-body';
@@ -24,12 +26,11 @@ const replicas = (fallback: string) =>
     .refine((urls) => urls.every((url) => url.startsWith('http://')), 'the gateway speaks plain http to services');
 
 const schema = commonEnv.extend({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  ...redisEnv,
+  PORT: port.default(8080),
   JWT_SECRET: secret(32),
   JWT_ISSUER: z.string().min(1).default('shopnow-auth'),
   JWT_AUDIENCE: z.string().min(1).default('shopnow'),
-  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
-  REDIS_KEY_PREFIX: z.string().default(''),
   AUTH_URLS: replicas('http://127.0.0.1:8081'),
   CATALOG_URLS: replicas('http://127.0.0.1:8082'),
   ORDERS_URLS: replicas('http://127.0.0.1:8083'),
@@ -44,7 +45,7 @@ const schema = commonEnv.extend({
   ORDERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
 });
 
-async function main(): Promise<void> {
+runService('gateway', async () => {
   const env = loadConfig(schema);
   const log = createLogger('gateway', env.LOG_LEVEL);
   const registry = createRegistry('gateway', env.SERVICE_VERSION);
@@ -99,9 +100,4 @@ async function main(): Promise<void> {
   });
   // What Node cannot parse gets a JSON error and a graceful close too, not a reset.
   answerUnparsable(server);
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
 });

@@ -2,46 +2,51 @@
 // It consumes order.created from the work queue `inventory.order-created` and talks to MySQL.
 // It teaches the queue model: competing consumers, prefetch, consumer lag, idempotent consumers.
 import path from 'node:path';
-import { commonEnv, createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
-import { EVENTS_EXCHANGE } from '@shopnow/kit/amqp';
-import { createPool, migrate } from '@shopnow/kit/mysql';
+import {
+  commonEnv,
+  createFaults,
+  createLogger,
+  createRegistry,
+  loadConfig,
+  ORDER_CREATED,
+  port,
+  runService,
+  serve,
+} from '@shopnow/kit';
+import { amqpEnv, consumeEvents } from '@shopnow/kit/amqp';
+import { mysqlEnv, openDatabase } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { createApp } from './app';
-import { consumeOrderCreated } from './reservations';
+import { orderCreatedHandler } from './reservations';
 import { seedStock } from './seed';
 
 const env = commonEnv.extend({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(8085),
-  MYSQL_URL: z.string().min(1),
-  MYSQL_POOL_SIZE: z.coerce.number().int().positive().default(10),
-  AMQP_URL: z.string().min(1).default('amqp://127.0.0.1:5672'),
-  EVENTS_EXCHANGE: z.string().min(1).default(EVENTS_EXCHANGE),
+  ...mysqlEnv,
+  ...amqpEnv,
+  PORT: port.default(8085),
   INVENTORY_QUEUE: z.string().min(1).default('inventory.order-created'),
   INVENTORY_PREFETCH: z.coerce.number().int().positive().default(10),
   SEED_PRODUCTS: z.coerce.number().int().min(0).default(1000),
   INITIAL_STOCK: z.coerce.number().int().min(0).max(4_294_967_295).default(1_000_000),
 });
 
-async function main() {
+runService('inventory', async () => {
   const config = loadConfig(env);
   const log = createLogger('inventory', config.LOG_LEVEL);
   const registry = createRegistry('inventory', config.SERVICE_VERSION);
-  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const faults = createFaults('inventory');
-  const pool = createPool(config.MYSQL_URL, {
-    name: 'inventory',
-    connectionLimit: config.MYSQL_POOL_SIZE,
-    registry,
-    faults,
-  });
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = await openDatabase(config, { name: 'inventory', migrations, registry, faults, log });
   await seedStock(pool, config.SEED_PRODUCTS, config.INITIAL_STOCK, log);
-  const amqp = consumeOrderCreated({
+  // The work queue: every inventory instance consumes the same queue (competing consumers).
+  const amqp = consumeEvents({
     url: config.AMQP_URL,
     exchange: config.EVENTS_EXCHANGE,
     queue: config.INVENTORY_QUEUE,
+    routingKeys: [ORDER_CREATED],
     prefetch: config.INVENTORY_PREFETCH,
+    handler: orderCreatedHandler({ pool, registry, log }),
     faults,
-    pool,
     registry,
     log,
   });
@@ -54,9 +59,4 @@ async function main() {
     // Stop taking messages and finish those in hand before the pool they need goes away.
     closers: [() => amqp.close(), () => pool.end()],
   });
-}
-
-main().catch((err: unknown) => {
-  createLogger('inventory').error('inventory failed to start', { err });
-  process.exit(1);
 });

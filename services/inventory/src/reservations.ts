@@ -1,13 +1,5 @@
-import {
-  ORDER_CREATED,
-  orderEvent,
-  prom,
-  type Faults,
-  type Logger,
-  type OrderEvent,
-  type Registry,
-} from '@shopnow/kit';
-import { createAmqp, declareQueue, PoisonMessageError, type Amqp, type Handler } from '@shopnow/kit/amqp';
+import { ORDER_CREATED, orderEvent, prom, type Logger, type OrderEvent, type Registry } from '@shopnow/kit';
+import { PoisonMessageError, type Handler } from '@shopnow/kit/amqp';
 import { withTransaction, type Pool } from '@shopnow/kit/mysql';
 import * as db from './db';
 
@@ -74,24 +66,4 @@ export function orderCreatedHandler({ pool, registry, log }: ConsumerDeps): Hand
     reservations.inc({ outcome });
     log.info('order.created processed', { orderId: event.order.id, eventId: event.eventId, outcome });
   };
-}
-
-/**
- * The work queue: every inventory instance consumes the same queue (competing consumers), so the
- * broker hands each order to one of them; up to `prefetch` unacknowledged messages each.
- */
-export function consumeOrderCreated(
-  options: ConsumerDeps & { url: string; exchange: string; queue: string; prefetch: number; faults?: Faults },
-): Amqp {
-  const { url, exchange, queue, prefetch, log, registry, faults } = options;
-  const amqp = createAmqp({
-    url,
-    log,
-    registry,
-    faults,
-    watchQueues: [queue, `${queue}.dlq`],
-    topology: (channel) => declareQueue(channel, { exchange, queue, routingKeys: [ORDER_CREATED] }),
-  });
-  amqp.consume(queue, orderCreatedHandler(options), { prefetch });
-  return amqp;
 }

@@ -4,7 +4,8 @@ import amqp from 'amqplib';
 import { createLogger, createRegistry, ORDER_CREATED, serve, type OrderEvent } from '@shopnow/kit';
 import { createPool, migrate } from '@shopnow/kit/mysql';
 import { createApp } from '../src/app';
-import { consumeOrderCreated } from '../src/reservations';
+import { consumeEvents } from '@shopnow/kit/amqp';
+import { orderCreatedHandler } from '../src/reservations';
 import { seedStock } from '../src/seed';
 import { AMQP_URL, testDatabase } from '../../../test/support/backends';
 
@@ -42,7 +43,16 @@ export async function startInventory({
   const registry = createRegistry('inventory', 'test');
   const pool = createPool(database.url, { name: 'inventory', connectionLimit: 4, registry });
   await seedStock(pool, SEEDED, INITIAL_STOCK, log);
-  const client = consumeOrderCreated({ url: AMQP_URL, exchange, queue, prefetch, pool, registry, log });
+  const client = consumeEvents({
+    url: AMQP_URL,
+    exchange,
+    queue,
+    routingKeys: [ORDER_CREATED],
+    prefetch,
+    handler: orderCreatedHandler({ pool, registry, log }),
+    registry,
+    log,
+  });
   const running = await serve(createApp({ log, registry, pool, amqp: client }), {
     port: 0,
     host: '127.0.0.1',

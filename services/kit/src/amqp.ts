@@ -1,4 +1,6 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { z } from 'zod';
+import { serviceUrl } from './config';
 import type { Faults } from './faults/engine';
 import type { Logger } from './logger';
 import { LATENCY_BUCKETS, prom, type Registry } from './metrics';
@@ -11,6 +13,12 @@ export const EVENTS_EXCHANGE = 'shopnow.events';
 export const DEAD_LETTER_EXCHANGE = 'shopnow.dlx';
 /** Header carrying when the event happened (ms since epoch): consumers export the lag from it. */
 export const OCCURRED_AT_HEADER = 'x-occurred-at';
+
+/** What every service that talks to RabbitMQ reads. */
+export const amqpEnv = {
+  AMQP_URL: serviceUrl('amqp', 'amqps').default('amqp://127.0.0.1:5672'),
+  EVENTS_EXCHANGE: z.string().min(1).default(EVENTS_EXCHANGE),
+};
 
 const CONFIRM_TIMEOUT_MS = 5_000;
 
@@ -250,4 +258,29 @@ export function createAmqp({ url, log, registry, topology, watchQueues = [], fau
       await model?.close().catch(() => undefined);
     },
   };
+}
+
+/**
+ * Consumes domain events: a durable queue of this service's own, bound to the events exchange for
+ * `routingKeys`, with its dead-letter queue beside it, and up to `prefetch` unacknowledged messages
+ * per instance. Instances of one service share the queue and compete for its messages (the queue
+ * model); each service binding a queue of its own gets a copy of every matching event (pub-sub).
+ */
+export function consumeEvents(
+  options: Omit<Options, 'topology' | 'watchQueues'> & {
+    exchange: string;
+    queue: string;
+    routingKeys: string[];
+    prefetch: number;
+    handler: Handler;
+  },
+): Amqp {
+  const { exchange, queue, routingKeys, prefetch, handler } = options;
+  const client = createAmqp({
+    ...options,
+    watchQueues: [queue, `${queue}.dlq`],
+    topology: (channel) => declareQueue(channel, { exchange, queue, routingKeys }),
+  });
+  client.consume(queue, handler, { prefetch });
+  return client;
 }

@@ -16,6 +16,13 @@ export const commonEnv = z.object({
   ),
 });
 
+/** The port a service listens on; 0 lets the system pick a free one (the tests do). */
+export const port = z.coerce.number().int().min(0).max(65_535);
+
+/** A URL with one of these schemes, e.g. `serviceUrl('mysql')` for MYSQL_URL=mysql://auth:pw@127.0.0.1:3306/auth. */
+export const serviceUrl = (...schemes: string[]) =>
+  z.url({ protocol: new RegExp(`^(${schemes.join('|')})$`), error: `must be a ${schemes.join(' or ')}:// URL` });
+
 export class ConfigError extends Error {}
 
 /**

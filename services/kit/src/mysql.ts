@@ -1,11 +1,20 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import mysql, { type Pool, type PoolConnection } from 'mysql2/promise';
+import { z } from 'zod';
+import { serviceUrl } from './config';
 import type { Faults } from './faults/engine';
 import type { Logger } from './logger';
 import { prom, type Registry } from './metrics';
 
 export type { Pool, PoolConnection };
+
+/** What every service with a schema reads: its own database (one user, one schema) and its pool's size. */
+export const mysqlEnv = {
+  MYSQL_URL: serviceUrl('mysql'),
+  // The connections one instance may open; every instance's pool adds up at MySQL's max_connections.
+  MYSQL_POOL_SIZE: z.coerce.number().int().positive().default(10),
+};
 
 /** mysql2 keeps its pool counters private; these are the fields its own getConnection() uses. */
 interface CorePool {
@@ -87,6 +96,19 @@ export async function withTransaction<T>(pool: Pool, work: (conn: PoolConnection
   } finally {
     conn.release();
   }
+}
+
+/**
+ * A service's database at start: its migrations (the `migrations/` folder beside its dist/) applied,
+ * then its pool opened at MYSQL_POOL_SIZE connections.
+ */
+export async function openDatabase(
+  config: { MYSQL_URL: string; MYSQL_POOL_SIZE: number },
+  options: { name: string; migrations: string; registry: Registry; faults?: Faults; log: Logger },
+): Promise<Pool> {
+  const { name, migrations, registry, faults, log } = options;
+  await migrate(config.MYSQL_URL, migrations, log);
+  return createPool(config.MYSQL_URL, { name, connectionLimit: config.MYSQL_POOL_SIZE, registry, faults });
 }
 
 /**

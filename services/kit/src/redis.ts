@@ -1,9 +1,18 @@
 import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { serviceUrl } from './config';
 import type { Faults } from './faults/engine';
 import type { Logger } from './logger';
 import { prom, type Registry } from './metrics';
 
 export { Redis };
+
+/** What every service that talks to Redis reads. */
+export const redisEnv = {
+  REDIS_URL: serviceUrl('redis', 'rediss').default('redis://127.0.0.1:6379'),
+  // Labs side by side on one Redis (the tests run several) share no key.
+  REDIS_KEY_PREFIX: z.string().default(''),
+};
 
 /**
  * A Redis client that fails fast while Redis is away (no offline queue, one try per command), so

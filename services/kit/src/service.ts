@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMiddleware, notFoundHandler } from './errors';
 import { live, ready, type Check } from './health';
-import type { Logger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { httpMetrics, metricsHandler, routeTemplate, type Registry } from './metrics';
 import { faultAdmin, requestFaults, type Faults, type Release } from './faults';
 import { redMetricsEnabled, shutdownTelemetry } from './telemetry-handle';
@@ -169,4 +169,15 @@ export async function serve(
     process.once('SIGINT', onSignal);
   }
   return { server, port, stop };
+}
+
+/**
+ * The last line of every main.ts: runs the service's start-up, and when it fails (bad config, a
+ * migration error) logs why as JSON and exits 1, so the supervisor or Docker starts it again.
+ */
+export function runService(name: string, start: () => Promise<unknown>): void {
+  start().catch((err: unknown) => {
+    createLogger(name).error(`${name} failed to start`, { err });
+    process.exit(1);
+  });
 }

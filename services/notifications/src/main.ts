@@ -2,42 +2,47 @@
 // It consumes order.paid from its own queue `notifications.order-events` and talks to MySQL.
 // It teaches pub-sub (a queue per subscriber), dead-letter queues and poison messages.
 import path from 'node:path';
-import { commonEnv, createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
-import { EVENTS_EXCHANGE } from '@shopnow/kit/amqp';
-import { createPool, migrate } from '@shopnow/kit/mysql';
+import {
+  commonEnv,
+  createFaults,
+  createLogger,
+  createRegistry,
+  loadConfig,
+  ORDER_PAID,
+  port,
+  runService,
+  serve,
+} from '@shopnow/kit';
+import { amqpEnv, consumeEvents } from '@shopnow/kit/amqp';
+import { mysqlEnv, openDatabase } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { createApp } from './app';
-import { consumeOrderPaid } from './notifications';
+import { orderPaidHandler } from './notifications';
 
 const env = commonEnv.extend({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(8086),
-  MYSQL_URL: z.string().min(1),
-  MYSQL_POOL_SIZE: z.coerce.number().int().positive().default(10),
-  AMQP_URL: z.string().min(1).default('amqp://127.0.0.1:5672'),
-  EVENTS_EXCHANGE: z.string().min(1).default(EVENTS_EXCHANGE),
+  ...mysqlEnv,
+  ...amqpEnv,
+  PORT: port.default(8086),
   NOTIFICATIONS_QUEUE: z.string().min(1).default('notifications.order-events'),
   NOTIFICATIONS_PREFETCH: z.coerce.number().int().positive().default(10),
 });
 
-async function main() {
+runService('notifications', async () => {
   const config = loadConfig(env);
   const log = createLogger('notifications', config.LOG_LEVEL);
   const registry = createRegistry('notifications', config.SERVICE_VERSION);
-  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const faults = createFaults('notifications');
-  const pool = createPool(config.MYSQL_URL, {
-    name: 'notifications',
-    connectionLimit: config.MYSQL_POOL_SIZE,
-    registry,
-    faults,
-  });
-  const amqp = consumeOrderPaid({
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = await openDatabase(config, { name: 'notifications', migrations, registry, faults, log });
+  // Pub-sub: a queue of its own gets a copy of every order.paid, whatever other consumers do.
+  const amqp = consumeEvents({
     url: config.AMQP_URL,
     exchange: config.EVENTS_EXCHANGE,
     queue: config.NOTIFICATIONS_QUEUE,
+    routingKeys: [ORDER_PAID],
     prefetch: config.NOTIFICATIONS_PREFETCH,
+    handler: orderPaidHandler({ pool, registry, log }),
     faults,
-    pool,
     registry,
     log,
   });
@@ -50,9 +55,4 @@ async function main() {
     // Stop taking messages and finish those in hand before the pool they need goes away.
     closers: [() => amqp.close(), () => pool.end()],
   });
-}
-
-main().catch((err: unknown) => {
-  createLogger('notifications').error('notifications failed to start', { err });
-  process.exit(1);
 });

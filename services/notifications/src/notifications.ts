@@ -1,5 +1,5 @@
-import { ORDER_PAID, orderEvent, prom, type Faults, type Logger, type Registry } from '@shopnow/kit';
-import { createAmqp, declareQueue, PoisonMessageError, type Amqp, type Handler } from '@shopnow/kit/amqp';
+import { ORDER_PAID, orderEvent, prom, type Logger, type Registry } from '@shopnow/kit';
+import { PoisonMessageError, type Handler } from '@shopnow/kit/amqp';
 import { type Pool } from '@shopnow/kit/mysql';
 import * as db from './db';
 
@@ -73,24 +73,4 @@ export function orderPaidHandler({ pool, registry, log }: ConsumerDeps): Handler
       template: TEMPLATE,
     });
   };
-}
-
-/**
- * Pub-sub: this service binds its OWN queue to the events exchange, so it gets a copy of every
- * order.paid whatever other consumers do, and nothing else.
- */
-export function consumeOrderPaid(
-  options: ConsumerDeps & { url: string; exchange: string; queue: string; prefetch: number; faults?: Faults },
-): Amqp {
-  const { url, exchange, queue, prefetch, log, registry, faults } = options;
-  const amqp = createAmqp({
-    url,
-    log,
-    registry,
-    faults,
-    watchQueues: [queue, `${queue}.dlq`],
-    topology: (channel) => declareQueue(channel, { exchange, queue, routingKeys: [ORDER_PAID] }),
-  });
-  amqp.consume(queue, orderPaidHandler(options), { prefetch });
-  return amqp;
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import amqp from 'amqplib';
-import { createLogger, createRegistry, serve, type OrderEvent } from '@shopnow/kit';
+import { createLogger, createRegistry, ORDER_PAID, serve, type OrderEvent } from '@shopnow/kit';
+import { consumeEvents } from '@shopnow/kit/amqp';
 import { createPool, migrate } from '@shopnow/kit/mysql';
 import { createApp } from '../src/app';
-import { consumeOrderPaid } from '../src/notifications';
+import { orderPaidHandler } from '../src/notifications';
 import { AMQP_URL, testDatabase } from '../../../test/support/backends';
 
 const log = createLogger('notifications-test', 'error');
@@ -26,7 +27,15 @@ export async function startNotifications() {
   await migrate(database.url, path.join(__dirname, '..', 'migrations'), log);
   const registry = createRegistry('notifications', 'test');
   const pool = createPool(database.url, { name: 'notifications', connectionLimit: 4, registry });
-  const client = consumeOrderPaid({ url: AMQP_URL, ...topology, prefetch: 10, pool, registry, log });
+  const client = consumeEvents({
+    url: AMQP_URL,
+    ...topology,
+    routingKeys: [ORDER_PAID],
+    prefetch: 10,
+    handler: orderPaidHandler({ pool, registry, log }),
+    registry,
+    log,
+  });
   const running = await serve(createApp({ log, registry, pool, amqp: client }), {
     port: 0,
     host: '127.0.0.1',

@@ -2,9 +2,18 @@
 // catalog and charges payments over HTTP, then announces the order on RabbitMQ through an outbox.
 // It teaches sync vs async calls, idempotency keys and the transactional outbox.
 import path from 'node:path';
-import { commonEnv, createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
-import { EVENTS_EXCHANGE, createAmqp } from '@shopnow/kit/amqp';
-import { createPool, migrate } from '@shopnow/kit/mysql';
+import {
+  commonEnv,
+  createFaults,
+  createLogger,
+  createRegistry,
+  loadConfig,
+  port,
+  runService,
+  serve,
+} from '@shopnow/kit';
+import { amqpEnv, createAmqp } from '@shopnow/kit/amqp';
+import { mysqlEnv, openDatabase } from '@shopnow/kit/mysql';
 import { z } from 'zod';
 import { createApp } from './app';
 import { useReadCommitted } from './db';
@@ -15,30 +24,26 @@ const positiveInt = z.coerce.number().int().positive();
 const baseUrl = z.url().transform((url) => url.replace(/\/+$/, ''));
 
 const envSchema = commonEnv.extend({
-  PORT: z.coerce.number().int().min(1).max(65_535).default(8083),
-  MYSQL_URL: z.url(),
-  AMQP_URL: z.url(),
-  EVENTS_EXCHANGE: z.string().min(1).default(EVENTS_EXCHANGE),
+  ...mysqlEnv,
+  ...amqpEnv,
+  PORT: port.default(8083),
   CATALOG_URL: baseUrl.default('http://127.0.0.1:8082'),
   PAYMENTS_URL: baseUrl.default('http://127.0.0.1:8084'),
   CATALOG_TIMEOUT_MS: positiveInt.default(1_000),
   PAYMENTS_TIMEOUT_MS: positiveInt.default(2_000),
   OUTBOX_POLL_MS: positiveInt.default(200),
   SEED_ORDERS: z.coerce.number().int().min(0).default(200_000),
-  DB_POOL_SIZE: positiveInt.default(10),
 });
 
-async function main() {
+runService('orders', async () => {
   const env = loadConfig(envSchema);
   const log = createLogger('orders', env.LOG_LEVEL);
   const registry = createRegistry('orders', env.SERVICE_VERSION);
 
   const faults = createFaults('orders');
-  await migrate(env.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = useReadCommitted(await openDatabase(env, { name: 'orders', migrations, registry, faults, log }));
   if (env.SEED_ORDERS > 0) await seedInOwnProcess(env.MYSQL_URL, env.SEED_ORDERS, env.LOG_LEVEL);
-  const pool = useReadCommitted(
-    createPool(env.MYSQL_URL, { name: 'orders', connectionLimit: env.DB_POOL_SIZE, registry, faults }),
-  );
 
   // orders only publishes: each consumer declares and binds its own queue.
   const amqp = createAmqp({
@@ -80,9 +85,4 @@ async function main() {
     timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     closers: [() => relay.stop(), () => amqp.close(), () => pool.end()],
   });
-}
-
-main().catch((err: unknown) => {
-  createLogger('orders').error('orders failed to start', { err });
-  process.exit(1);
 });

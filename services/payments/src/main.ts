@@ -1,26 +1,19 @@
 // payments owns the `payments` schema and talks to MySQL and a simulated card provider. It teaches
 // idempotency keys (a retried charge is replayed, never charged twice), timeouts and failure
 // handling around a slow or declining dependency.
-import { createFaults, createLogger, createRegistry, loadConfig, serve } from '@shopnow/kit';
-import { createPool, migrate } from '@shopnow/kit/mysql';
+import { createFaults, createLogger, createRegistry, loadConfig, runService, serve } from '@shopnow/kit';
+import { openDatabase } from '@shopnow/kit/mysql';
 import path from 'node:path';
 import { createApp } from './app';
 import { paymentsEnv } from './config';
 
-const log = createLogger('payments');
-
-async function main(): Promise<void> {
+runService('payments', async () => {
   const config = loadConfig(paymentsEnv);
-  log.level = config.LOG_LEVEL;
+  const log = createLogger('payments', config.LOG_LEVEL);
   const registry = createRegistry('payments', config.SERVICE_VERSION);
-  await migrate(config.MYSQL_URL, path.join(__dirname, '..', 'migrations'), log);
   const faults = createFaults('payments');
-  const pool = createPool(config.MYSQL_URL, {
-    name: 'payments',
-    connectionLimit: config.MYSQL_CONNECTION_LIMIT,
-    registry,
-    faults,
-  });
+  const migrations = path.join(__dirname, '..', 'migrations');
+  const pool = await openDatabase(config, { name: 'payments', migrations, registry, faults, log });
   const app = createApp({
     log,
     registry,
@@ -37,9 +30,4 @@ async function main(): Promise<void> {
     closers: [() => pool.end()],
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-}
-
-main().catch((err: unknown) => {
-  log.error('startup failed', { err });
-  process.exit(1);
 });

@@ -3,33 +3,47 @@
  * is appended to a JSON-lines file, so `lab pages` and the grader can see what fired and when.
  *   POST /alerts   Alertmanager's webhook    GET /pages    every page received, oldest first
  *   GET /health/ready                        GET /metrics  lab_pages_received_total, lab_exercise_*
- * Started as `node lab/dist/components/webhook/webhook.js` with HOST, PORT and PAGES_FILE.
+ * Built on the kit like a service (config, JSON logs, prom-client registry, /metrics, graceful
+ * shutdown); started as `node lab/dist/components/webhook/webhook.js` with HOST, PORT and PAGES_FILE.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
+import {
+  AppError,
+  commonEnv,
+  createLogger,
+  createRegistry,
+  createServiceApp,
+  finishApp,
+  loadConfig,
+  parse,
+  port,
+  prom,
+  runService,
+  serve,
+  type Logger,
+  type Registry,
+} from '@shopnow/kit';
+import type { Express } from 'express';
+import { z } from 'zod';
 import type { Page } from '../../core/actions/pages';
-import { exerciseMetrics } from './exercise-metrics';
+import { LAB_PROCESSES } from '../../core/topology';
+import { registerExerciseMetrics } from './exercise-metrics';
 
-interface WebhookAlert {
-  status: string;
-  labels: Record<string, string>;
-  annotations?: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  fingerprint?: string;
-}
-
-interface WebhookPayload {
-  version: string;
-  receiver: string;
-  alerts: WebhookAlert[];
-}
-
-function isPayload(body: unknown): body is WebhookPayload {
-  const p = body as WebhookPayload;
-  return typeof p === 'object' && p !== null && Array.isArray(p.alerts) && p.alerts.every((a) => a && a.labels);
-}
+/** The fields of Alertmanager's webhook payload (version 4) that a page keeps. */
+const webhookPayload = z.object({
+  receiver: z.string(),
+  alerts: z.array(
+    z.object({
+      status: z.string(),
+      labels: z.record(z.string(), z.string()),
+      annotations: z.record(z.string(), z.string()).optional(),
+      startsAt: z.string(),
+      endsAt: z.string(),
+      fingerprint: z.string().optional(),
+    }),
+  ),
+});
 
 export function readPages(file: string): Page[] {
   if (!fs.existsSync(file)) return [];
@@ -57,27 +71,45 @@ export function pagesFileProblem(pagesFile: string): string | undefined {
   }
 }
 
-const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/** A 503 naming the problem (Alertmanager retries it) while the pages file cannot be written. */
+function assertWritable(pagesFile: string): void {
+  const problem = pagesFileProblem(pagesFile);
+  if (problem) throw new AppError(503, 'UNAVAILABLE', problem);
+}
 
 /** The exercises' state sits beside the pages (both in .lab/): its times are exported as metrics too. */
 export function createWebhook(
   pagesFile: string,
-  exercisesFile = path.join(path.dirname(pagesFile), 'exercises.json'),
-): http.Server {
+  {
+    exercisesFile = path.join(path.dirname(pagesFile), 'exercises.json'),
+    log = createLogger('lab-webhook'),
+    registry = createRegistry('lab-webhook', '1.0.0'),
+  }: { exercisesFile?: string; log?: Logger; registry?: Registry } = {},
+): Express {
   const problem = pagesFileProblem(pagesFile);
-  if (problem) console.error(problem);
-  const received = new Map<string, number>();
+  if (problem) log.error(problem);
+  const received = new prom.Counter({
+    name: 'lab_pages_received_total',
+    help: 'Alerts Alertmanager delivered to the lab webhook.',
+    labelNames: ['alertname', 'severity', 'status'],
+    registers: [registry],
+  });
+  registerExerciseMetrics(registry, exercisesFile);
 
-  const metrics = () => {
-    const lines = [
-      '# HELP lab_pages_received_total Alerts Alertmanager delivered to the lab webhook.',
-      '# TYPE lab_pages_received_total counter',
-    ];
-    for (const [labels, count] of received) lines.push(`lab_pages_received_total{${labels}} ${count}`);
-    return `${lines.join('\n')}\n`;
-  };
-
-  const record = (payload: WebhookPayload) => {
+  // The lab's own process, not part of the system under study: no RED metrics of its own.
+  const app = createServiceApp({
+    log,
+    registry,
+    metrics: false,
+    bodyLimit: '1mb',
+    checks: { pages: async () => assertWritable(pagesFile) },
+  });
+  app.get('/pages', (_req, res) => {
+    res.json(readPages(pagesFile));
+  });
+  app.post('/alerts', (req, res) => {
+    const payload = parse(webhookPayload, req.body);
+    assertWritable(pagesFile);
     const receivedAt = new Date().toISOString();
     const pages = payload.alerts.map((alert): Page => ({
       receivedAt,
@@ -91,60 +123,32 @@ export function createWebhook(
       endsAt: alert.endsAt,
       fingerprint: alert.fingerprint,
     }));
-    fs.appendFileSync(pagesFile, pages.map((page) => `${JSON.stringify(page)}\n`).join(''));
-    for (const page of pages) {
-      const key = (['alertname', 'severity', 'status'] as const)
-        .map((name) => `${name}="${escapeLabel(page[name])}"`)
-        .join(',');
-      received.set(key, (received.get(key) ?? 0) + 1);
+    try {
+      fs.appendFileSync(pagesFile, pages.map((page) => `${JSON.stringify(page)}\n`).join(''));
+    } catch (err) {
+      throw new AppError(503, 'UNAVAILABLE', `cannot append to ${pagesFile}: ${(err as Error).message}`);
     }
-    return pages.length;
-  };
-
-  return http.createServer((req, res) => {
-    const send = (status: number, body: unknown, type = 'application/json') => {
-      res.writeHead(status, { 'content-type': type });
-      res.end(typeof body === 'string' ? body : JSON.stringify(body));
-    };
-    const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
-    if (route === 'GET /health/live') return send(200, { status: 'ok' });
-    if (route === 'GET /health/ready') {
-      const problem = pagesFileProblem(pagesFile);
-      return problem ? send(503, { status: 'unavailable', error: problem }) : send(200, { status: 'ok' });
-    }
-    if (route === 'GET /pages') return send(200, readPages(pagesFile));
-    if (route === 'GET /metrics')
-      return send(200, metrics() + exerciseMetrics(exercisesFile), 'text/plain; version=0.0.4; charset=utf-8');
-    if (route !== 'POST /alerts') return send(404, { error: 'not found' });
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return send(400, { error: 'the body is not JSON' });
-      }
-      if (!isPayload(body)) return send(400, { error: 'not an Alertmanager webhook payload (alerts[] missing)' });
-      let recorded = 0;
-      let problem = pagesFileProblem(pagesFile);
-      try {
-        if (!problem) recorded = record(body);
-      } catch (err) {
-        problem = `cannot append to ${pagesFile}: ${(err as Error).message}`;
-      }
-      if (problem) {
-        console.error(problem);
-        return send(503, { error: problem });
-      }
-      send(200, { recorded });
-    });
+    for (const { alertname, severity, status } of pages) received.inc({ alertname, severity, status });
+    res.json({ recorded: pages.length });
   });
+  return finishApp(app, log);
 }
 
 if (require.main === module) {
-  const file = process.env.PAGES_FILE ?? path.resolve('.lab/pages.jsonl');
-  const server = createWebhook(file);
-  server.listen(Number(process.env.PORT ?? 9099), process.env.HOST ?? '127.0.0.1');
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  runService('lab-webhook', async () => {
+    const config = loadConfig(
+      commonEnv.extend({
+        PORT: port.default(LAB_PROCESSES.webhook.port),
+        PAGES_FILE: z.string().default(path.resolve('.lab/pages.jsonl')),
+      }),
+    );
+    const log = createLogger('lab-webhook', config.LOG_LEVEL);
+    const registry = createRegistry('lab-webhook', config.SERVICE_VERSION);
+    await serve(createWebhook(config.PAGES_FILE, { log, registry }), {
+      port: config.PORT,
+      host: config.HOST,
+      log,
+      timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    });
+  });
 }

@@ -7,6 +7,7 @@ import type { LabPaths } from '../paths';
 import { unloadLearnerRules } from '../runtime/learner-rules';
 import { checkAll, redeploy } from '../runtime/lite';
 import { labComponents } from '../runtime/stack';
+import { CONSUMER_QUEUES } from '../topology';
 
 export interface Instance {
   name: string; // catalog-2
@@ -40,11 +41,6 @@ export interface FaultContext {
   unloadRules?: () => Promise<string[]>;
 }
 
-// The queue each consumer reads by default, and the variable that renames it (their main.ts reads it).
-const QUEUES = {
-  inventory: ['INVENTORY_QUEUE', 'inventory.order-created'],
-  notifications: ['NOTIFICATIONS_QUEUE', 'notifications.order-events'],
-};
 const HEALTH_DEADLINE_MS = 120_000;
 
 /** The fault context of the lab in `paths`, in whichever mode it runs. */
@@ -74,7 +70,7 @@ export function labFaultContext(paths: LabPaths, shell: NodeJS.ProcessEnv = proc
       : env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
     exchange: consumerEnv.EVENTS_EXCHANGE || shell.EVENTS_EXCHANGE || EVENTS_EXCHANGE,
     queues: Object.fromEntries(
-      Object.entries(QUEUES).map(([service, [variable, name]]) => [
+      Object.entries(CONSUMER_QUEUES).map(([service, { variable, name }]) => [
         service,
         consumerEnv[variable] || shell[variable] || name,
       ]),

@@ -5,7 +5,7 @@ import { provisionSchema } from '@shopnow/kit/mysql';
 import { LabError } from '../errors';
 import { isHealthy, sleep } from '../http';
 import type { Progress } from '../progress';
-import { ROOT, type LabPaths } from '../paths';
+import { ROOT, workspaces, type LabPaths } from '../paths';
 import type { Component } from '../topology';
 import { writeObservabilityConfig } from './observability';
 import { alive, readPid, readPids, signal } from './processes';
@@ -28,19 +28,6 @@ export async function provision(list: Component[], adminUrl: string): Promise<st
   return [...schemas.keys()];
 }
 
-const PROJECTS = [
-  'services/kit',
-  'services/auth',
-  'services/catalog',
-  'services/orders',
-  'services/payments',
-  'services/inventory',
-  'services/notifications',
-  'services/gateway',
-  'lab',
-  'exercises', // the lab loads exercises/dist: a stale one would check against old definitions
-];
-
 /** The newest TypeScript source under `dir` (its build output and packages left out). */
 function newest(dir: string): number {
   if (!fs.existsSync(dir)) return 0;
@@ -56,7 +43,8 @@ function newest(dir: string): number {
 
 /** Projects whose dist is missing or older than their sources (tsc -b writes tsbuildinfo last). */
 export function staleProjects(root = ROOT): string[] {
-  return PROJECTS.filter((project) => {
+  // exercises/ is no workspace, but the lab loads exercises/dist: a stale one would check against old definitions.
+  return [...workspaces(root), 'exercises'].filter((project) => {
     const info = path.join(root, project, 'tsconfig.tsbuildinfo');
     if (!fs.existsSync(path.join(root, project, 'dist')) || !fs.existsSync(info)) return true;
     // exercises/ has no src/: its sources are exercises/NN-slug/*.ts.

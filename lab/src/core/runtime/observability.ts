@@ -23,7 +23,7 @@ export function writeObservabilityConfig(paths: LabPaths, list: Component[], roo
   // learner/*.rules.yml: the learner's own rules, installed by `lab rules load`; none at start.
   fs.rmSync(installedRulesDir(paths), { force: true, recursive: true });
   fs.mkdirSync(installedRulesDir(paths));
-  fs.writeFileSync(path.join(targets, 'lite.json'), `${JSON.stringify(liteTargets(list), null, 2)}\n`);
+  fs.writeFileSync(path.join(targets, 'lite.json'), `${JSON.stringify(targetGroups(list), null, 2)}\n`);
 
   const webhookPort = list.find((c) => c.kind === 'webhook')?.port ?? 9099;
   const alertmanager = fs.readFileSync(path.join(source, 'alertmanager/alertmanager.yml'), 'utf8');
@@ -34,9 +34,15 @@ export function writeObservabilityConfig(paths: LabPaths, list: Component[], roo
   );
 }
 
-/** The lite-mode twin of targets/compose.json: one group per job, 127.0.0.1 addresses. */
-export function liteTargets(list: Component[]): Array<{ labels: { job: string }; targets: string[] }> {
+/**
+ * Prometheus' file_sd target groups, one per job: 127.0.0.1 addresses in lite mode (targets/lite.json),
+ * the containers' names in the full stack (`make generate` writes targets/compose.json with `host`).
+ */
+export function targetGroups(
+  list: Component[],
+  host: (c: Component) => string = () => '127.0.0.1',
+): Array<{ labels: { job: string }; targets: string[] }> {
   const groups = new Map<string, string[]>();
-  for (const c of list) groups.set(c.job, [...(groups.get(c.job) ?? []), `127.0.0.1:${c.port}`]);
+  for (const c of list) groups.set(c.job, [...(groups.get(c.job) ?? []), `${host(c)}:${c.port}`]);
   return [...groups].map(([job, targets]) => ({ labels: { job }, targets }));
 }
