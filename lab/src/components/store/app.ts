@@ -13,7 +13,10 @@ import { otlpRouter, type Sink } from './receiver';
 function common(metrics: StoreMetrics, ready: () => boolean): express.Router {
   const router = express.Router();
   router.get('/health/live', (_req, res) => void res.json({ status: 'ok' }));
-  router.get('/health/ready', (_req, res) => void res.status(ready() ? 200 : 503).json({ status: ready() ? 'ok' : 'starting' }));
+  router.get(
+    '/health/ready',
+    (_req, res) => void res.status(ready() ? 200 : 503).json({ status: ready() ? 'ok' : 'starting' }),
+  );
   router.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -30,7 +33,10 @@ export function createOtlpApp(deps: { sink: Sink; metrics: StoreMetrics; maxBody
   app.disable('x-powered-by');
   app.use(common(deps.metrics, deps.ready));
   app.use(otlpRouter(deps.sink, deps.metrics, deps.maxBodyBytes));
-  app.use((_req, res) => void res.status(404).json({ code: 5, message: 'not found: the receiver serves POST /v1/traces and /v1/logs' }));
+  app.use(
+    (_req, res) =>
+      void res.status(404).json({ code: 5, message: 'not found: the receiver serves POST /v1/traces and /v1/logs' }),
+  );
   return app;
 }
 

@@ -47,9 +47,7 @@ export function openDatabase(file: string): DatabaseSync {
 }
 
 export function createWriter(db: DatabaseSync, options: { flushMs: number; flushRows: number; maxQueued: number }) {
-  const insertSpan = db.prepare(
-    'INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  const insertSpan = db.prepare('INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const insertLog = db.prepare('INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   let spans: SpanRow[] = [];
   let logs: LogRow[] = [];

@@ -1,9 +1,20 @@
 /** Duration strings as Go's time.ParseDuration reads them ("200ms", "1.5s", "1h30m"), in microseconds. */
-const UNIT_US: Record<string, number> = { ns: 0.001, us: 1, µs: 1, μs: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
+const UNIT_US: Record<string, number> = {
+  ns: 0.001,
+  us: 1,
+  µs: 1,
+  μs: 1,
+  ms: 1_000,
+  s: 1_000_000,
+  m: 60_000_000,
+  h: 3_600_000_000,
+};
 
 export function parseGoDuration(text: string): number | undefined {
   if (text === '0') return 0;
-  const parts = /^((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.test(text) ? text.match(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g) : null;
+  const parts = /^((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.test(text)
+    ? text.match(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)
+    : null;
   if (!parts) return undefined;
   return Math.round(
     parts.reduce((total, part) => {

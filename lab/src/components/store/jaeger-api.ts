@@ -29,7 +29,8 @@ function param(req: Request, name: string): string {
 function integer(req: Request, name: string): number | undefined {
   const raw = param(req, name);
   if (raw === '') return undefined;
-  if (!/^-?\d+$/.test(raw)) throw new ParamError(`unable to parse param '${name}': strconv.ParseInt: parsing "${raw}": invalid syntax`);
+  if (!/^-?\d+$/.test(raw))
+    throw new ParamError(`unable to parse param '${name}': strconv.ParseInt: parsing "${raw}": invalid syntax`);
   return Number(raw);
 }
 
@@ -129,9 +130,9 @@ export function jaegerRouter(db: DatabaseSync, observe: (endpoint: string, secon
   router.get(
     '/api/services',
     timed('services', (_req, res) => {
-      const services = (db.prepare('SELECT DISTINCT service FROM spans ORDER BY service').all() as { service: string }[]).map(
-        (r) => r.service,
-      );
+      const services = (
+        db.prepare('SELECT DISTINCT service FROM spans ORDER BY service').all() as { service: string }[]
+      ).map((r) => r.service);
       res.json(envelope(services, services.length));
     }),
   );
@@ -139,7 +140,9 @@ export function jaegerRouter(db: DatabaseSync, observe: (endpoint: string, secon
     '/api/services/:service/operations',
     timed('operations', (req, res) => {
       const sql = 'SELECT DISTINCT operation FROM spans WHERE service = ? ORDER BY operation';
-      const names = (db.prepare(sql).all(String(req.params.service)) as { operation: string }[]).map((r) => r.operation);
+      const names = (db.prepare(sql).all(String(req.params.service)) as { operation: string }[]).map(
+        (r) => r.operation,
+      );
       res.json(envelope(names, names.length));
     }),
   );
@@ -157,7 +160,8 @@ export function jaegerRouter(db: DatabaseSync, observe: (endpoint: string, secon
       if (!/^[0-9a-fA-F]{1,32}$/.test(id))
         throw new ParamError(`unable to parse param 'traceID': strconv.ParseUint: parsing "${id}": invalid syntax`);
       const spans = traceSpans(db, id);
-      if (spans.length === 0) return void res.status(404).json(envelope(null, 0, [{ code: 404, msg: 'trace not found' }]));
+      if (spans.length === 0)
+        return void res.status(404).json(envelope(null, 0, [{ code: 404, msg: 'trace not found' }]));
       res.json(envelope([toJaegerTrace(spans)]));
     }),
   );

@@ -92,7 +92,11 @@ export function toJaegerTrace(rows: StoredSpan[]): JaegerTrace {
       operationName: s.operation,
       references: [
         ...(s.parent_span_id ? [{ refType: 'CHILD_OF' as const, traceID, spanID: s.parent_span_id }] : []),
-        ...links.map((l) => ({ refType: 'FOLLOWS_FROM' as const, traceID: jaegerTraceId(l.traceId), spanID: l.spanId })),
+        ...links.map((l) => ({
+          refType: 'FOLLOWS_FROM' as const,
+          traceID: jaegerTraceId(l.traceId),
+          spanID: l.spanId,
+        })),
       ],
       startTime: s.start_us,
       duration: s.duration_us,

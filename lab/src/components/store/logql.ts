@@ -45,7 +45,9 @@ const kids = (node: SyntaxNode) => {
   return out;
 };
 const unsupported = (query: string, node: SyntaxNode) =>
-  new LogQLError(`unsupported by the lab's telemetry store: "${text(query, node)}" (see lab/src/components/store/logql.ts)`);
+  new LogQLError(
+    `unsupported by the lab's telemetry store: "${text(query, node)}" (see lab/src/components/store/logql.ts)`,
+  );
 
 function unquote(raw: string): string {
   if (raw.startsWith('`')) return raw.slice(1, -1);
@@ -69,9 +71,7 @@ function matcher(query: string, node: SyntaxNode): Matcher {
   const op = text(query, opNode) as MatchOp;
   const value = unquote(text(query, valueNode));
   const re = op === '=~' || op === '!~' ? regex(value, true) : undefined;
-  const test = re
-    ? (v: string) => re.test(v) === (op === '=~')
-    : (v: string) => (v === value) === (op === '=');
+  const test = re ? (v: string) => re.test(v) === (op === '=~') : (v: string) => (v === value) === (op === '=');
   return { name: text(query, name), op, value, test };
 }
 
@@ -88,11 +88,15 @@ function lineFilter(query: string, node: SyntaxNode): Stage {
 
 function stage(query: string, node: SyntaxNode): Stage[] {
   const [first, second] = kids(node);
-  if (first.name === 'LineFilters') return kids(first).filter((n) => n.name === 'LineFilter').map((n) => lineFilter(query, n));
+  if (first.name === 'LineFilters')
+    return kids(first)
+      .filter((n) => n.name === 'LineFilter')
+      .map((n) => lineFilter(query, n));
   if (first.name !== 'Pipe' || !second) throw unsupported(query, node);
   const inner = kids(second);
   if (second.name === 'LabelParser' && inner.length === 1 && inner[0].name === 'Json') return [{ kind: 'json' }];
-  if (second.name === 'LabelFilter' && inner.length === 1 && inner[0].name === 'Matcher') return [{ kind: 'label', matcher: matcher(query, inner[0]) }];
+  if (second.name === 'LabelFilter' && inner.length === 1 && inner[0].name === 'Matcher')
+    return [{ kind: 'label', matcher: matcher(query, inner[0]) }];
   if (second.name === 'LabelFilter' && inner.length === 1 && inner[0].name === 'NumberFilter') {
     const [name, op, literal] = kids(inner[0]);
     return [{ kind: 'number', name: text(query, name), op: text(query, op), value: Number(text(query, literal)) }];
@@ -110,12 +114,16 @@ function logQuery(query: string, parts: SyntaxNode[]): LogQuery {
       log.selector = matchers.map((m) => matcher(query, m));
     } else if (part.name === 'PipelineExpr') {
       const stages: SyntaxNode[] = [];
-      const collect = (n: SyntaxNode) => kids(n).forEach((k) => (k.name === 'PipelineStage' ? stages.push(k) : collect(k)));
+      const collect = (n: SyntaxNode) =>
+        kids(n).forEach((k) => (k.name === 'PipelineStage' ? stages.push(k) : collect(k)));
       collect(part);
       log.stages = stages.flatMap((s) => stage(query, s));
     } else if (part.name !== 'Range' && part.name !== '(' && part.name !== ')') throw unsupported(query, part);
   }
-  if (!log.selector.some((m) => !m.test(''))) throw new LogQLError('queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will');
+  if (!log.selector.some((m) => !m.test('')))
+    throw new LogQLError(
+      'queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will',
+    );
   return log;
 }
 
@@ -135,7 +143,9 @@ function metricQuery(query: string, node: SyntaxNode): MetricQuery {
     if (text(query, parts[0]) !== 'sum') throw unsupported(query, parts[0]);
     const grouping = parts.find((n) => n.name === 'Grouping');
     if (grouping && kids(grouping)[0]?.name !== 'By') throw unsupported(query, grouping);
-    const by = grouping ? kids(grouping).flatMap((n) => (n.name === 'Labels' ? kids(n).map((l) => text(query, l)) : [])) : [];
+    const by = grouping
+      ? kids(grouping).flatMap((n) => (n.name === 'Labels' ? kids(n).map((l) => text(query, l)) : []))
+      : [];
     const inner = parts.find((n) => n.name === 'MetricExpr');
     if (!inner) throw unsupported(query, first);
     const metric = metricQuery(query, inner);

@@ -32,7 +32,8 @@ function stepUs(raw: string | undefined, startUs: number, endUs: number): number
   return us;
 }
 
-const q = (req: Request, name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
+const q = (req: Request, name: string) =>
+  typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined;
 const nanos = (us: number) => `${BigInt(Math.round(us)) * 1000n}`;
 
 function streams(entries: Entry[]) {
@@ -52,17 +53,19 @@ const stats = (started: number, entries: number) => ({
 
 export function lokiRouter(db: DatabaseSync, observe: (endpoint: string, seconds: number) => void): express.Router {
   const router = express.Router();
-  const handle = (endpoint: string, handler: (req: Request, res: Response, started: number) => void) => (req: Request, res: Response) => {
-    const started = performance.now();
-    try {
-      handler(req, res, started);
-    } catch (error) {
-      if (!(error instanceof LogQLError)) throw error;
-      res.status(400).type('text/plain').send(error.message);
-    } finally {
-      observe(endpoint, (performance.now() - started) / 1000);
-    }
-  };
+  const handle =
+    (endpoint: string, handler: (req: Request, res: Response, started: number) => void) =>
+    (req: Request, res: Response) => {
+      const started = performance.now();
+      try {
+        handler(req, res, started);
+      } catch (error) {
+        if (!(error instanceof LogQLError)) throw error;
+        res.status(400).type('text/plain').send(error.message);
+      } finally {
+        observe(endpoint, (performance.now() - started) / 1000);
+      }
+    };
   const queryOf = (req: Request) => {
     const query = q(req, 'query');
     if (!query) throw new LogQLError('query parameter is required');
@@ -80,7 +83,9 @@ export function lokiRouter(db: DatabaseSync, observe: (endpoint: string, seconds
       if (parsed.type === 'metric') {
         const step = stepUs(q(req, 'step'), startUs, endUs);
         if ((endUs - startUs) / step > MAX_POINTS)
-          throw new LogQLError(`exceeded maximum resolution of ${MAX_POINTS} points per timeseries. Try increasing the value of the step parameter`);
+          throw new LogQLError(
+            `exceeded maximum resolution of ${MAX_POINTS} points per timeseries. Try increasing the value of the step parameter`,
+          );
         const steps: number[] = [];
         for (let t = startUs; t <= endUs; t += step) steps.push(t);
         const series = evaluateMetric(db, parsed.metric, steps);
@@ -90,14 +95,19 @@ export function lokiRouter(db: DatabaseSync, observe: (endpoint: string, seconds
       const limit = Number(q(req, 'limit') ?? 100);
       if (!Number.isInteger(limit) || limit <= 0) throw new LogQLError('limit must be a positive value');
       if (limit > MAX_ENTRIES)
-        throw new LogQLError(`max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${MAX_ENTRIES})`);
+        throw new LogQLError(
+          `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${MAX_ENTRIES})`,
+        );
       const forward = q(req, 'direction') === 'forward';
       const entries: Entry[] = [];
       for (const entry of selectEntries(db, parsed.log, { startUs, endUs, forward })) {
         entries.push(entry);
         if (entries.length >= limit) break;
       }
-      res.json({ status: 'success', data: { resultType: 'streams', result: streams(entries), stats: stats(started, entries.length) } });
+      res.json({
+        status: 'success',
+        data: { resultType: 'streams', result: streams(entries), stats: stats(started, entries.length) },
+      });
     }),
   );
 
@@ -107,7 +117,9 @@ export function lokiRouter(db: DatabaseSync, observe: (endpoint: string, seconds
       const timeUs = timestampUs(q(req, 'time'), Date.now() * 1000, 'time');
       const parsed = queryOf(req);
       if (parsed.type === 'log')
-        throw new LogQLError('log queries are not supported as an instant query type, please change your query to a range query type');
+        throw new LogQLError(
+          'log queries are not supported as an instant query type, please change your query to a range query type',
+        );
       const result = evaluateMetric(db, parsed.metric, [timeUs]).map((s) => ({
         metric: s.metric,
         value: [s.points[0][0], String(s.points[0][1])],

@@ -33,12 +33,15 @@ const COLUMN: Record<string, string> = {
 const sanitize = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
 
 export function streamLabels(row: { service: string; instance: string }): Record<string, string> {
-  return row.instance ? { service_name: row.service, service_instance_id: row.instance } : { service_name: row.service };
+  return row.instance
+    ? { service_name: row.service, service_instance_id: row.instance }
+    : { service_name: row.service };
 }
 
 function labelsOf(row: LogRecordRow): Record<string, string> {
   const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(JSON.parse(row.attributes) as Record<string, string>)) labels[sanitize(key)] = value;
+  for (const [key, value] of Object.entries(JSON.parse(row.attributes) as Record<string, string>))
+    labels[sanitize(key)] = value;
   if (row.severity_text) labels.severity_text = row.severity_text;
   if (row.trace_id) labels.trace_id = row.trace_id;
   if (row.span_id) labels.span_id = row.span_id;

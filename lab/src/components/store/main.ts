@@ -49,7 +49,12 @@ bound();
 const bounds = setInterval(bound, Math.min(10_000, config.STORE_RETENTION_MINUTES * 60_000));
 
 let ready = false;
-const otlp = createOtlpApp({ sink: writer, metrics, maxBodyBytes: config.STORE_MAX_BODY_MB * 1024 * 1024, ready: () => ready });
+const otlp = createOtlpApp({
+  sink: writer,
+  metrics,
+  maxBodyBytes: config.STORE_MAX_BODY_MB * 1024 * 1024,
+  ready: () => ready,
+});
 const query = createQueryApp({ db, metrics, ready: () => ready });
 const servers = [
   otlp.listen(config.STORE_OTLP_PORT, config.STORE_OTLP_HOST),

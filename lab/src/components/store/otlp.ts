@@ -73,7 +73,12 @@ const span = z.looseObject({
 });
 const tracesRequest = z.looseObject({
   resourceSpans: z
-    .array(z.looseObject({ resource, scopeSpans: z.array(z.looseObject({ scope, spans: z.array(span).optional() })).optional() }))
+    .array(
+      z.looseObject({
+        resource,
+        scopeSpans: z.array(z.looseObject({ scope, spans: z.array(span).optional() })).optional(),
+      }),
+    )
     .optional(),
 });
 const logRecord = z.looseObject({
@@ -89,7 +94,10 @@ const logRecord = z.looseObject({
 const logsRequest = z.looseObject({
   resourceLogs: z
     .array(
-      z.looseObject({ resource, scopeLogs: z.array(z.looseObject({ scope, logRecords: z.array(logRecord).optional() })).optional() }),
+      z.looseObject({
+        resource,
+        scopeLogs: z.array(z.looseObject({ scope, logRecords: z.array(logRecord).optional() })).optional(),
+      }),
     )
     .optional(),
 });
@@ -108,10 +116,14 @@ function plain(value: unknown, depth = 0): { type: TagType; value: Plain } {
   if (typeof v.bytesValue === 'string') return { type: 'binary', value: v.bytesValue };
   const nested = (v.arrayValue ?? v.kvlistValue) as { values?: unknown[] } | undefined;
   if (nested && !Array.isArray(nested.values ?? [])) throw new BadInput('arrayValue/kvlistValue.values must be a list');
-  if (v.arrayValue) return { type: 'string', value: (nested?.values ?? []).map((item) => plain(item, depth + 1).value) };
+  if (v.arrayValue)
+    return { type: 'string', value: (nested?.values ?? []).map((item) => plain(item, depth + 1).value) };
   if (v.kvlistValue) {
     const entries = (nested?.values ?? []) as { key?: unknown; value?: unknown }[];
-    return { type: 'string', value: Object.fromEntries(entries.map((e) => [String(e.key), plain(e.value, depth + 1).value])) };
+    return {
+      type: 'string',
+      value: Object.fromEntries(entries.map((e) => [String(e.key), plain(e.value, depth + 1).value])),
+    };
   }
   return { type: 'string', value: '' };
 }
@@ -119,7 +131,11 @@ function plain(value: unknown, depth = 0): { type: TagType; value: Plain } {
 function tags(attributes: { key: string; value?: unknown }[] = []): Tag[] {
   return attributes.map(({ key, value }) => {
     const p = plain(value);
-    return { key, type: p.type, value: typeof p.value === 'object' ? JSON.stringify(p.value) : (p.value as Tag['value']) };
+    return {
+      key,
+      type: p.type,
+      value: typeof p.value === 'object' ? JSON.stringify(p.value) : (p.value as Tag['value']),
+    };
   });
 }
 
@@ -175,7 +191,11 @@ export function spansFrom(payload: unknown, encoding: IdEncoding): { rows: SpanR
           statusCode: s.status?.code ?? 0,
           statusMessage: s.status?.message ?? '',
           tags: tags(s.attributes),
-          events: (s.events ?? []).map((e) => ({ timeUs: micros(e.timeUnixNano), name: e.name ?? '', tags: tags(e.attributes) })),
+          events: (s.events ?? []).map((e) => ({
+            timeUs: micros(e.timeUnixNano),
+            name: e.name ?? '',
+            tags: tags(e.attributes),
+          })),
           links: (s.links ?? []).flatMap((l) => {
             const link = { traceId: hexId(l.traceId, 16, encoding), spanId: hexId(l.spanId, 8, encoding) };
             return link.traceId && link.spanId ? [link as { traceId: string; spanId: string }] : [];

@@ -27,7 +27,11 @@ function encodingOf(req: Request): Encoding {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
   if (type === 'application/json') return 'json';
-  throw new OtlpError(415, 'content_type', `unsupported content type "${type}": use application/x-protobuf or application/json`);
+  throw new OtlpError(
+    415,
+    'content_type',
+    `unsupported content type "${type}": use application/x-protobuf or application/json`,
+  );
 }
 
 function decode(body: Buffer, encoding: Encoding, message: typeof TRACES_REQUEST): unknown {
@@ -67,7 +71,8 @@ export function otlpRouter(sink: Sink, metrics: StoreMetrics, maxBodyBytes: numb
         throw error;
       }
       const { rows, rejected } = converted;
-      const accepted = signal === 'spans' ? sink.add({ spans: rows as SpanRow[] }) : sink.add({ logs: rows as LogRow[] });
+      const accepted =
+        signal === 'spans' ? sink.add({ spans: rows as SpanRow[] }) : sink.add({ logs: rows as LogRow[] });
       if (!accepted) throw new OtlpError(503, 'overloaded', 'the store is flushing a backlog; retry later');
       metrics.received.inc({ signal }, rows.length);
       if (rejected > 0) metrics.rejected.inc({ signal, reason: 'invalid_id' }, rejected);

@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { jaegerClient, serviceOf } from '../src/core/clients/jaeger';
+import { logqlString, lokiClient } from '../src/core/clients/loki';
+import { eventually, sendCheckout, startStore, type StoreProcess } from './store-process';
+
+// The real store process (lab/dist), fed by the real OTel SDK exporters, read through the lab's
+// own Jaeger and Loki clients. Ports 14310-14311.
+describe('the lite telemetry store', () => {
+  let store: StoreProcess;
+  beforeAll(async () => {
+    store = await startStore(14310);
+  });
+  afterAll(() => store.stop());
+
+  const cases = [
+    ['protobuf', 'gzip'],
+    ['protobuf', 'none'],
+    ['json', 'gzip'],
+    ['json', 'none'],
+  ] as const;
+  it.each(cases)(
+    'keeps spans and logs exported as %s (compression %s) and answers Jaeger and Loki',
+    async (protocol, compression) => {
+      const service = `checkout-${protocol}-${compression}`;
+      const sent = sendCheckout(store.otlp, service, protocol, compression);
+      const jaeger = jaegerClient(store.query);
+      const loki = lokiClient(store.query);
+
+      const found = await eventually(async () => {
+        const [t] = await jaeger.search({ service, tags: { error: 'true' }, minDuration: '300ms' });
+        if (!t) throw new Error('not stored yet');
+        return t;
+      });
+      expect(found.traceID).toBe(sent.traceId);
+      expect(await jaeger.services()).toContain(service);
+      expect((await jaeger.operations(service)).sort()).toEqual(['GET catalog', 'POST /checkout']);
+      expect(await jaeger.search({ service, tags: { 'http.response.status_code': '500' } })).toHaveLength(1);
+      expect(await jaeger.search({ service, minDuration: '1s' })).toHaveLength(0);
+      expect(await jaeger.search({ service, operation: 'GET catalog', maxDuration: '350ms' })).toHaveLength(1);
+
+      const whole = await jaeger.trace(sent.traceId);
+      const root = whole?.spans.find((s) => s.spanID === sent.rootId);
+      const child = whole?.spans.find((s) => s.spanID === sent.childId);
+      expect(root?.duration).toBe(400_000);
+      expect(child?.duration).toBe(300_000);
+      expect(child?.references).toEqual([{ refType: 'CHILD_OF', traceID: sent.traceId, spanID: sent.rootId }]);
+      expect(root?.tags).toEqual(
+        expect.arrayContaining([
+          { key: 'http.response.status_code', type: 'int64', value: 500 },
+          { key: 'retry', type: 'bool', value: true },
+          { key: 'ratio', type: 'float64', value: 0.5 },
+          { key: 'span.kind', type: 'string', value: 'server' },
+          { key: 'error', type: 'bool', value: true },
+          { key: 'otel.status_description', type: 'string', value: 'payment declined' },
+        ]),
+      );
+      expect(child?.logs[0].fields).toEqual([
+        { key: 'event', type: 'string', value: 'retry' },
+        { key: 'attempt', type: 'int64', value: 2 },
+      ]);
+      expect(whole && root && serviceOf(whole, root)).toBe(service);
+      expect(whole?.processes.p1.tags).toEqual(
+        expect.arrayContaining([{ key: 'service.instance.id', type: 'string', value: `${service}-1` }]),
+      );
+
+      const lines = await eventually(async () => {
+        const l = await loki.lines({
+          query: `{service_name=${logqlString(service)}} | trace_id=${logqlString(sent.traceId)}`,
+        });
+        if (l.length < 2) throw new Error('logs not stored yet');
+        return l;
+      });
+      expect(lines.map((l) => l.labels.severity_text).sort()).toEqual(['error', 'info']);
+      expect(lines[0].labels).toMatchObject({
+        service_name: service,
+        service_instance_id: `${service}-1`,
+        trace_id: sent.traceId,
+      });
+      const parsed = await loki.lines({
+        query: `{service_name=${logqlString(service)}} | json | status >= 500 | order_id="o-42"`,
+      });
+      expect(parsed.map((l) => l.labels.outcome)).toEqual(['declined']);
+      const perLevel = await loki.series({
+        query: `sum by (severity_text) (count_over_time({service_name=${logqlString(service)}}[5m]))`,
+        step: '10',
+      });
+      expect(perLevel.map((s) => s.metric.severity_text).sort()).toEqual(['error', 'info']);
+    },
+  );
+
+  it('lists stream labels and their values', async () => {
+    const loki = lokiClient(store.query);
+    await eventually(async () => {
+      expect(await loki.labels()).toEqual(['service_instance_id', 'service_name']);
+      expect(await loki.labelValues('service_name')).toContain('checkout-json-gzip');
+    });
+  });
+
+  it('answers an unknown trace with 404 and a search without service with 400, as Jaeger does', async () => {
+    expect(await jaegerClient(store.query).trace('0123456789abcdef0123456789abcdef')).toBeUndefined();
+    const response = await fetch(`${store.query}/api/traces?limit=1`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      data: null,
+      total: 0,
+      limit: 0,
+      offset: 0,
+      errors: [{ code: 400, msg: "parameter 'service' is required" }],
+    });
+  });
+
+  it('exposes its own metrics', async () => {
+    const text = await (await fetch(`${store.query}/metrics`)).text();
+    expect(text).toMatch(/lab_store_received_total\{signal="spans"\} \d+/);
+    expect(text).toContain('lab_store_query_duration_seconds_bucket');
+  });
+
+  it('keeps what it stored across a restart (ports 14312-14313)', async () => {
+    const env = { STORE_DB: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-store-restart-')), 'telemetry.db') };
+    const first = await startStore(14312, env);
+    const sent = sendCheckout(first.otlp, 'restarted', 'protobuf', 'none');
+    await eventually(async () => expect(await jaegerClient(first.query).trace(sent.traceId)).toBeDefined());
+    await first.stop();
+    const second = await startStore(14312, env);
+    try {
+      expect((await jaegerClient(second.query).trace(sent.traceId))?.spans).toHaveLength(2);
+    } finally {
+      await second.stop();
+    }
+  });
+});
