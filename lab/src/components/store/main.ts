@@ -46,7 +46,7 @@ const bound = () => {
 };
 bound();
 // Bounds are checked often enough that a burst cannot overshoot the size limit by much.
-const bounds = setInterval(bound, Math.min(10_000, config.STORE_RETENTION_MINUTES * 60_000));
+const bounds = setInterval(bound, Math.min(10_000, config.STORE_RETENTION_MINUTES * 10_000));
 
 let ready = false;
 const otlp = createOtlpApp({
