@@ -60,6 +60,7 @@ function unquote(raw: string): string {
 
 function regex(source: string, anchored: boolean): RegExp {
   try {
+    // eslint-disable-next-line no-invalid-regexp -- 'l' is V8's linear-engine flag, enabled above
     return new RegExp(anchored ? `^(?:${source})$` : source, 'l');
   } catch (error) {
     throw new LogQLError(`invalid regular expression "${source}": ${(error as Error).message}`);
