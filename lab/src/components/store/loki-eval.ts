@@ -21,7 +21,7 @@ interface LogRecordRow {
   body: string;
   trace_id: string;
   span_id: string;
-  attributes: string;
+  attributes?: string; // left out of the SELECT when no label the query reads can come from it
 }
 
 const COLUMN: Record<string, string> = {
@@ -40,8 +40,8 @@ export function streamLabels(row: { service: string; instance: string }): Record
 
 function labelsOf(row: LogRecordRow): Record<string, string> {
   const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(JSON.parse(row.attributes) as Record<string, string>))
-    labels[sanitize(key)] = value;
+  const attributes = row.attributes === undefined ? {} : (JSON.parse(row.attributes) as Record<string, string>);
+  for (const [key, value] of Object.entries(attributes)) labels[sanitize(key)] = value;
   if (row.severity_text) labels.severity_text = row.severity_text;
   if (row.trace_id) labels.trace_id = row.trace_id;
   if (row.span_id) labels.span_id = row.span_id;
@@ -109,16 +109,34 @@ function pushDown(query: LogQuery): { where: string[]; args: SQLInputValue[] } {
   return { where, args };
 }
 
-/** Entries in [startUs, endUs), newest first (backward) or oldest first, up to limit (all when 0). */
+const COLUMN_LABELS = new Set(['service_name', 'service_instance_id', 'severity_text', 'trace_id', 'span_id']);
+
+/**
+ * Whether the record attributes must be read: a metric query grouped only by column labels, that
+ * filters only on them, does not need them, and parsing their JSON is most of its cost.
+ */
+export function needsAttributes(query: LogQuery, by: string[] | undefined): boolean {
+  if (by === undefined || query.stages.some((s) => s.kind === 'json')) return true;
+  const read = [
+    ...query.selector.map((m) => m.name),
+    ...query.stages.flatMap((s) => (s.kind === 'label' ? [s.matcher.name] : s.kind === 'number' ? [s.name] : [])),
+    ...by,
+  ];
+  return read.some((name) => !COLUMN_LABELS.has(name));
+}
+
+/** Entries in [startUs, endUs), newest first (backward) or oldest first. */
 export function* selectEntries(
   db: DatabaseSync,
   query: LogQuery,
   range: { startUs: number; endUs: number; forward: boolean },
+  withAttributes = true,
 ): Generator<Entry> {
   const { where, args } = pushDown(query);
   where.push('time_us >= ?', 'time_us < ?');
   args.push(range.startUs, range.endUs);
-  const sql = `SELECT * FROM logs WHERE ${where.join(' AND ')} ORDER BY time_us ${range.forward ? 'ASC' : 'DESC'}`;
+  const columns = `time_us, service, instance, severity_text, body, trace_id, span_id${withAttributes ? ', attributes' : ''}`;
+  const sql = `SELECT ${columns} FROM logs WHERE ${where.join(' AND ')} ORDER BY time_us ${range.forward ? 'ASC' : 'DESC'}`;
   for (const row of db.prepare(sql).iterate(...args)) {
     const entry = evaluate(query, row as unknown as LogRecordRow);
     if (entry) yield entry;
@@ -136,7 +154,8 @@ export function evaluateMetric(db: DatabaseSync, query: MetricQuery, steps: numb
   const startUs = steps[0] - query.rangeUs;
   const endUs = steps[steps.length - 1] + 1;
   const groups = new Map<string, { metric: Record<string, string>; times: number[] }>();
-  for (const entry of selectEntries(db, query.log, { startUs, endUs, forward: true })) {
+  const withAttributes = needsAttributes(query.log, query.sum?.by);
+  for (const entry of selectEntries(db, query.log, { startUs, endUs, forward: true }, withAttributes)) {
     const metric = query.sum
       ? Object.fromEntries(query.sum.by.filter((k) => entry.labels[k] !== undefined).map((k) => [k, entry.labels[k]]))
       : entry.labels;
