@@ -18,7 +18,7 @@ interface LogRecordRow {
   service: string;
   instance: string;
   severity_text: string;
-  body: string;
+  body?: string; // left out of a count that neither filters nor parses lines
   trace_id: string;
   span_id: string;
   attributes?: string; // left out of the SELECT when no label the query reads can come from it
@@ -81,15 +81,15 @@ function evaluate(query: LogQuery, row: LogRecordRow): Entry | undefined {
   const labels = labelsOf(row);
   if (!query.selector.every((m) => m.test(labels[m.name] ?? ''))) return undefined;
   for (const s of query.stages) {
-    if (s.kind === 'line' && !s.test(row.body)) return undefined;
-    if (s.kind === 'json') parseJson(row.body, labels);
+    if (s.kind === 'line' && !s.test(row.body ?? '')) return undefined;
+    if (s.kind === 'json') parseJson(row.body ?? '', labels);
     if (s.kind === 'label' && !s.matcher.test(labels[s.matcher.name] ?? '')) return undefined;
     if (s.kind === 'number') {
       const value = Number(labels[s.name]);
       if (labels[s.name] === undefined || Number.isNaN(value) || !COMPARE[s.op]?.(value, s.value)) return undefined;
     }
   }
-  return { timeUs: row.time_us, line: row.body, labels };
+  return { timeUs: row.time_us, line: row.body ?? '', labels };
 }
 
 function pushDown(query: LogQuery): { where: string[]; args: SQLInputValue[] } {
@@ -130,12 +130,14 @@ export function* selectEntries(
   db: DatabaseSync,
   query: LogQuery,
   range: { startUs: number; endUs: number; forward: boolean },
-  withAttributes = true,
+  lean?: { attributes: boolean; body: boolean },
 ): Generator<Entry> {
   const { where, args } = pushDown(query);
   where.push('time_us >= ?', 'time_us < ?');
   args.push(range.startUs, range.endUs);
-  const columns = `time_us, service, instance, severity_text, body, trace_id, span_id${withAttributes ? ', attributes' : ''}`;
+  const columns = ['time_us', 'service', 'instance', 'severity_text', 'trace_id', 'span_id']
+    .concat(lean?.attributes === false ? [] : ['attributes'], lean?.body === false ? [] : ['body'])
+    .join(', ');
   const sql = `SELECT ${columns} FROM logs WHERE ${where.join(' AND ')} ORDER BY time_us ${range.forward ? 'ASC' : 'DESC'}`;
   for (const row of db.prepare(sql).iterate(...args)) {
     const entry = evaluate(query, row as unknown as LogRecordRow);
@@ -154,8 +156,12 @@ export function evaluateMetric(db: DatabaseSync, query: MetricQuery, steps: numb
   const startUs = steps[0] - query.rangeUs;
   const endUs = steps[steps.length - 1] + 1;
   const groups = new Map<string, { metric: Record<string, string>; times: number[] }>();
-  const withAttributes = needsAttributes(query.log, query.sum?.by);
-  for (const entry of selectEntries(db, query.log, { startUs, endUs, forward: true }, withAttributes)) {
+  // A count needs the line only to filter or parse it.
+  const lean = {
+    attributes: needsAttributes(query.log, query.sum?.by),
+    body: query.log.stages.some((s) => s.kind === 'line' || s.kind === 'json'),
+  };
+  for (const entry of selectEntries(db, query.log, { startUs, endUs, forward: true }, lean)) {
     const metric = query.sum
       ? Object.fromEntries(query.sum.by.filter((k) => entry.labels[k] !== undefined).map((k) => [k, entry.labels[k]]))
       : entry.labels;

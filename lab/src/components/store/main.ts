@@ -30,7 +30,8 @@ const config = z
 
 const db = openDatabase(config.STORE_DB);
 const metrics = createMetrics();
-const writer = createWriter(db, { flushMs: config.STORE_FLUSH_MS, flushRows: 2000, maxQueued: 100_000 });
+// At most ~20k rows (a few tens of MB) wait in memory; past that exporters get a retryable 503.
+const writer = createWriter(db, { flushMs: config.STORE_FLUSH_MS, flushRows: 1000, maxQueued: 20_000 });
 const bound = () => {
   const evicted = enforceBounds(db, {
     maxAgeUs: config.STORE_RETENTION_MINUTES * 60e6,
