@@ -1,5 +1,5 @@
-// The lite telemetry store under the black-friday rate: `node bench/store.ts [live minutes]`
-// (default 10). Phase 1 exports live at 50 req/s through the real OTel SDK exporters (protobuf,
+// The lite telemetry store under the black-friday rate (`make bench BENCH=store`, or alone:
+// `node bench/store.ts [live minutes]`, default 10). Phase 1 exports live at 50 req/s through the real OTel SDK exporters (protobuf,
 // batch processors with their defaults, as the services run them) into a fresh store and measures
 // its CPU share and PSS, then spans lost; phase 2 backfills 60 minutes of traffic (timestamps in
 // the past) so that phase 3 times a trace search and log queries over an hour of data, as much
@@ -20,7 +20,6 @@ import { loadAverage, machine, median, memoryMiB, sleep, table, tryFetch, until 
 const OTLP = 'http://127.0.0.1:61400';
 const QUERY = 'http://127.0.0.1:61401';
 const RATE = 50; // requests per second: the black-friday profile
-const liveMinutes = Number(process.argv[2] ?? 10);
 const SERVICES = ['gateway', 'auth', 'catalog', 'orders', 'payments', 'inventory', 'notifications'];
 const { resourceFromAttributes } = createRequire(path.resolve('node_modules/@opentelemetry/sdk-trace/package.json'))(
   '@opentelemetry/resources',
@@ -183,100 +182,109 @@ async function timed(url: string, times: number): Promise<{ p50: number; p95: nu
   return { p50: median(ms), p95: ms[Math.ceil(ms.length * 0.95) - 1], size };
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-store-'));
-const store = spawn(process.execPath, ['lab/dist/components/store/main.js'], {
-  env: {
-    PATH: process.env.PATH,
-    STORE_OTLP_PORT: '61400',
-    STORE_QUERY_PORT: '61401',
-    STORE_DB: path.join(dir, 'telemetry.db'),
-  },
-  stdio: 'inherit',
-});
-const pid = store.pid as number;
-try {
-  await until(async () => ((await tryFetch(`${QUERY}/health/ready`))?.ok ? true : undefined), 15_000, 'store ready');
-  console.log(`${machine()}; store pid ${pid}, db in ${dir}`);
-
-  console.log(`Live: ${RATE} req/s for ${liveMinutes} min through the SDK's batch processors (defaults) ...`);
-  const live = sdks(false);
-  const [spansBefore, receivedBefore] = [spansMade, await received()];
-  const cpuBefore = cpuSeconds(pid);
-  const liveStart = performance.now();
-  const pss: number[] = [];
-  for (let n = 0; performance.now() - liveStart < liveMinutes * 60_000; n++) {
-    const due = liveStart + n * (1000 / RATE);
-    if (due > performance.now()) await sleep(due - performance.now());
-    request(live, Date.now(), n);
-    if (n % (RATE * 10) === 0) pss.push(memoryMiB(pid).pss);
-  }
-  const cpu = cpuSeconds(pid) - cpuBefore;
-  const seconds = (performance.now() - liveStart) / 1000;
-  await Promise.all(Object.values(live).map((s) => s.flush()));
-  const made = spansMade - spansBefore;
-  const got = await until(
-    async () => {
-      const now = (await received()) - receivedBefore;
-      return now >= made ? now : undefined;
+/** Prints the figures; `make bench BENCH=store` runs it, or `node bench/store.ts [live minutes]` alone. */
+export async function measureStore(liveMinutes: number): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-store-'));
+  const store = spawn(process.execPath, ['lab/dist/components/store/main.js'], {
+    env: {
+      PATH: process.env.PATH,
+      STORE_OTLP_PORT: '61400',
+      STORE_QUERY_PORT: '61401',
+      STORE_DB: path.join(dir, 'telemetry.db'),
     },
-    20_000,
-    'every live span received',
-  ).catch(async () => (await received()) - receivedBefore);
-  const memory = memoryMiB(pid);
-  console.log(
-    `  ${loadAverage()}; rows: ${await gauge('lab_store_rows')}; db bytes ${await gauge('lab_store_db_bytes')}`,
-  );
+    stdio: 'inherit',
+  });
+  const pid = store.pid as number;
+  try {
+    await until(async () => ((await tryFetch(`${QUERY}/health/ready`))?.ok ? true : undefined), 15_000, 'store ready');
+    console.log(`${machine()}; store pid ${pid}, db in ${dir}`);
 
-  console.log('Backfilling 60 minutes at 50 req/s for the queries ...');
-  const backfill = sdks(true);
-  const hourAgo = Date.now() - 3600_000;
-  const started = performance.now();
-  for (let i = 0; i < 3600 * RATE; i++) {
-    request(backfill, hourAgo + i * (1000 / RATE), i);
-    if (i % 5000 === 4999) await Promise.all(Object.values(backfill).map((s) => s.flush()));
-  }
-  await Promise.all(Object.values(backfill).map((s) => s.flush()));
-  console.log(
-    `  ${spansMade - made} spans in ${((performance.now() - started) / 1000).toFixed(0)} s; rows: ${await gauge('lab_store_rows')}`,
-  );
+    console.log(`Live: ${RATE} req/s for ${liveMinutes} min through the SDK's batch processors (defaults) ...`);
+    const live = sdks(false);
+    const [spansBefore, receivedBefore] = [spansMade, await received()];
+    const cpuBefore = cpuSeconds(pid);
+    const liveStart = performance.now();
+    const pss: number[] = [];
+    for (let n = 0; performance.now() - liveStart < liveMinutes * 60_000; n++) {
+      const due = liveStart + n * (1000 / RATE);
+      if (due > performance.now()) await sleep(due - performance.now());
+      request(live, Date.now(), n);
+      if (n % (RATE * 10) === 0) pss.push(memoryMiB(pid).pss);
+    }
+    const cpu = cpuSeconds(pid) - cpuBefore;
+    const seconds = (performance.now() - liveStart) / 1000;
+    await Promise.all(Object.values(live).map((s) => s.flush()));
+    const made = spansMade - spansBefore;
+    const got = await until(
+      async () => {
+        const now = (await received()) - receivedBefore;
+        return now >= made ? now : undefined;
+      },
+      20_000,
+      'every live span received',
+    ).catch(async () => (await received()) - receivedBefore);
+    const memory = memoryMiB(pid);
+    console.log(
+      `  ${loadAverage()}; rows: ${await gauge('lab_store_rows')}; db bytes ${await gauge('lab_store_db_bytes')}`,
+    );
 
-  const afterBackfill = memoryMiB(pid);
-  const hour = `start=${(Date.now() - 3600_000) * 1000}&end=${Date.now() * 1000}`;
-  const logs = (q: string, extra = '') =>
-    `${QUERY}/loki/api/v1/query_range?query=${encodeURIComponent(q)}&start=${Date.now() - 3600_000}000000${extra}`;
-  const queries: [string, string][] = [
-    ['Jaeger search: orders, last hour, limit 20', `${QUERY}/api/traces?service=orders&limit=20&${hour}`],
-    [
-      'Jaeger search: gateway error=true minDuration=200ms',
-      `${QUERY}/api/traces?service=gateway&tags=${encodeURIComponent('{"error":"true"}')}&minDuration=200ms&limit=20&${hour}`,
-    ],
-    ['Loki: {service_name="orders"} |= "order created", limit 100', logs('{service_name="orders"} |= "order created"')],
-    ['Loki: {service_name=~".+"} | severity_text="error"', logs('{service_name=~".+"} | severity_text="error"')],
-    [
-      'Loki: sum by (severity_text) (count_over_time(gateway [1m])), 1 h',
-      logs('sum by (severity_text) (count_over_time({service_name="gateway"}[1m]))', '&step=60'),
-    ],
-  ];
-  const rows: (string | number)[][] = [];
-  for (const [name, url] of queries) {
-    const t = await timed(url, 30);
-    rows.push([name, t.p50.toFixed(0), t.p95.toFixed(0), t.size]);
-  }
-  console.log(`\nStore at ${RATE} req/s (${(made / seconds).toFixed(0)} spans/s) for ${seconds.toFixed(0)} s`);
-  console.log(
-    table(
-      ['figure', 'value'],
+    console.log('Backfilling 60 minutes at 50 req/s for the queries ...');
+    const backfill = sdks(true);
+    const hourAgo = Date.now() - 3600_000;
+    const started = performance.now();
+    for (let i = 0; i < 3600 * RATE; i++) {
+      request(backfill, hourAgo + i * (1000 / RATE), i);
+      if (i % 5000 === 4999) await Promise.all(Object.values(backfill).map((s) => s.flush()));
+    }
+    await Promise.all(Object.values(backfill).map((s) => s.flush()));
+    console.log(
+      `  ${spansMade - made} spans in ${((performance.now() - started) / 1000).toFixed(0)} s; rows: ${await gauge('lab_store_rows')}`,
+    );
+
+    const afterBackfill = memoryMiB(pid);
+    const hour = `start=${(Date.now() - 3600_000) * 1000}&end=${Date.now() * 1000}`;
+    const logs = (q: string, extra = '') =>
+      `${QUERY}/loki/api/v1/query_range?query=${encodeURIComponent(q)}&start=${Date.now() - 3600_000}000000${extra}`;
+    const queries: [string, string][] = [
+      ['Jaeger search: orders, last hour, limit 20', `${QUERY}/api/traces?service=orders&limit=20&${hour}`],
       [
-        ['CPU, share of one core', `${((cpu / seconds) * 100).toFixed(1)}%`],
-        ['PSS MiB at the end (median over the run)', `${memory.pss.toFixed(0)} (${median(pss).toFixed(0)})`],
-        ['RSS MiB at the end', memory.rss.toFixed(0)],
-        ['PSS MiB after the backfill burst (an hour in a minute)', afterBackfill.pss.toFixed(0)],
-        ['spans made / received / lost', `${made} / ${got} / ${made - got}`],
+        'Jaeger search: gateway error=true minDuration=200ms',
+        `${QUERY}/api/traces?service=gateway&tags=${encodeURIComponent('{"error":"true"}')}&minDuration=200ms&limit=20&${hour}`,
       ],
-    ),
-  );
-  console.log('\nQueries over the data kept (30 runs each, ms)');
-  console.log(table(['query', 'p50', 'p95', 'bytes'], rows));
-} finally {
-  store.kill('SIGTERM');
+      [
+        'Loki: {service_name="orders"} |= "order created", limit 100',
+        logs('{service_name="orders"} |= "order created"'),
+      ],
+      ['Loki: {service_name=~".+"} | severity_text="error"', logs('{service_name=~".+"} | severity_text="error"')],
+      [
+        'Loki: sum by (severity_text) (count_over_time(gateway [1m])), 1 h',
+        logs('sum by (severity_text) (count_over_time({service_name="gateway"}[1m]))', '&step=60'),
+      ],
+    ];
+    const rows: (string | number)[][] = [];
+    for (const [name, url] of queries) {
+      const t = await timed(url, 30);
+      rows.push([name, t.p50.toFixed(0), t.p95.toFixed(0), t.size]);
+    }
+    console.log(`\nStore at ${RATE} req/s (${(made / seconds).toFixed(0)} spans/s) for ${seconds.toFixed(0)} s`);
+    console.log(
+      table(
+        ['figure', 'value'],
+        [
+          ['CPU, share of one core', `${((cpu / seconds) * 100).toFixed(1)}%`],
+          ['PSS MiB at the end (median over the run)', `${memory.pss.toFixed(0)} (${median(pss).toFixed(0)})`],
+          ['RSS MiB at the end', memory.rss.toFixed(0)],
+          ['PSS MiB after the backfill burst (an hour in a minute)', afterBackfill.pss.toFixed(0)],
+          ['spans made / received / lost', `${made} / ${got} / ${made - got}`],
+        ],
+      ),
+    );
+    console.log('\nQueries over the data kept (30 runs each, ms)');
+    console.log(table(['query', 'p50', 'p95', 'bytes'], rows));
+  } finally {
+    store.kill('SIGTERM');
+  }
 }
+
+if (import.meta.url === `file://${path.resolve(process.argv[1] ?? '')}`)
+  await measureStore(Number(process.argv[2] ?? 10));
