@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findTraces } from '../src/core/actions/traces';
 import { jaegerClient, serviceOf } from '../src/core/clients/jaeger';
 import { logqlString, lokiClient } from '../src/core/clients/loki';
 import { eventually, sendCheckout, startStore, type StoreProcess } from './store-process';
@@ -89,6 +90,13 @@ describe('the lite telemetry store', () => {
       expect(perLevel.map((s) => s.metric.severity_text).sort()).toEqual(['error', 'info']);
     },
   );
+
+  it('lists failed slow traces for lab traces, across services, newest first', async () => {
+    const found = await findTraces(jaegerClient(store.query), { error: true, minDuration: '300ms' });
+    expect(found.map((t) => t.service).sort()).toEqual(cases.map(([p, c]) => `checkout-${p}-${c}`).sort());
+    expect(found.every((t) => t.spans === 2 && t.errors === 1 && t.durationMs === 400)).toBe(true);
+    expect([...found].sort((a, b) => b.startUs - a.startUs)).toEqual(found);
+  });
 
   it('lists stream labels and their values', async () => {
     const loki = lokiClient(store.query);
