@@ -98,6 +98,24 @@ describe('the lite telemetry store', () => {
     expect([...found].sort((a, b) => b.startUs - a.startUs)).toEqual(found);
   });
 
+  it('answers instant metric queries with a vector, and refuses instant log queries as Loki does', async () => {
+    const url = (query: string) => `${store.query}/loki/api/v1/query?query=${encodeURIComponent(query)}`;
+    const response = await fetch(url('sum by (severity_text) (rate({service_name="checkout-json-none"}[5m]))'));
+    const body = (await response.json()) as {
+      data: { resultType: string; result: { metric: object; value: [number, string] }[] };
+    };
+    expect(body.data.resultType).toBe('vector');
+    expect(body.data.result.map((r) => [r.metric, Number(r.value[1]) * 300])).toEqual(
+      expect.arrayContaining([
+        [{ severity_text: 'error' }, 1],
+        [{ severity_text: 'info' }, 1],
+      ]),
+    );
+    const log = await fetch(url('{service_name="checkout-json-none"}'));
+    expect(log.status).toBe(400);
+    expect(await log.text()).toMatch(/log queries are not supported as an instant query/);
+  });
+
   it('lists stream labels and their values', async () => {
     const loki = lokiClient(store.query);
     await eventually(async () => {

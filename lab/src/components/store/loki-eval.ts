@@ -171,14 +171,16 @@ export function evaluateMetric(db: DatabaseSync, query: MetricQuery, steps: numb
     groups.set(key, group);
   }
   const perSecond = query.fn === 'rate' ? query.rangeUs / 1e6 : 1;
-  return [...groups.values()].map(({ metric, times }) => {
-    const points: [number, number][] = [];
-    let [lo, hi] = [0, 0];
-    for (const t of steps) {
-      while (hi < times.length && times[hi] <= t) hi += 1;
-      while (lo < hi && times[lo] <= t - query.rangeUs) lo += 1;
-      if (hi > lo) points.push([t / 1e6, (hi - lo) / perSecond]);
-    }
-    return { metric, points };
-  });
+  return [...groups.values()]
+    .map(({ metric, times }) => {
+      const points: [number, number][] = [];
+      let [lo, hi] = [0, 0];
+      for (const t of steps) {
+        while (hi < times.length && times[hi] <= t) hi += 1;
+        while (lo < hi && times[lo] <= t - query.rangeUs) lo += 1;
+        if (hi > lo) points.push([t / 1e6, (hi - lo) / perSecond]);
+      }
+      return { metric, points };
+    })
+    .filter((series) => series.points.length > 0); // an entry exactly at t - range counts in no window
 }
