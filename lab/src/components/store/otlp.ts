@@ -3,7 +3,8 @@
  * into the rows the store keeps. Attribute values keep their OTLP type as Jaeger's tag types
  * (string, bool, int64, float64, binary); arrays and maps become JSON strings, as Jaeger does.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { logsRequest, tracesRequest } from './otlp-schema';
 
 export class BadInput extends Error {}
 
@@ -50,58 +51,6 @@ export interface LogRow {
 
 // Real SDK attributes nest two or three levels; anything far deeper is hostile or broken.
 const MAX_DEPTH = 16;
-const keyValues = z.array(z.looseObject({ key: z.string(), value: z.unknown() })).optional();
-const resource = z.looseObject({ attributes: keyValues }).optional();
-const scope = z.looseObject({ name: z.string().optional(), version: z.string().optional() }).optional();
-const int64 = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).optional();
-const id = z.string().optional();
-
-const span = z.looseObject({
-  traceId: id,
-  spanId: id,
-  parentSpanId: id,
-  name: z.string().optional(),
-  kind: z.number().int().optional(),
-  startTimeUnixNano: int64,
-  endTimeUnixNano: int64,
-  attributes: keyValues,
-  events: z
-    .array(z.looseObject({ timeUnixNano: int64, name: z.string().optional(), attributes: keyValues }))
-    .optional(),
-  links: z.array(z.looseObject({ traceId: id, spanId: id })).optional(),
-  status: z.looseObject({ code: z.number().int().optional(), message: z.string().optional() }).optional(),
-});
-const tracesRequest = z.looseObject({
-  resourceSpans: z
-    .array(
-      z.looseObject({
-        resource,
-        scopeSpans: z.array(z.looseObject({ scope, spans: z.array(span).optional() })).optional(),
-      }),
-    )
-    .optional(),
-});
-const logRecord = z.looseObject({
-  timeUnixNano: int64,
-  observedTimeUnixNano: int64,
-  severityNumber: z.number().int().optional(),
-  severityText: z.string().optional(),
-  body: z.unknown().optional(),
-  attributes: keyValues,
-  traceId: id,
-  spanId: id,
-});
-const logsRequest = z.looseObject({
-  resourceLogs: z
-    .array(
-      z.looseObject({
-        resource,
-        scopeLogs: z.array(z.looseObject({ scope, logRecords: z.array(logRecord).optional() })).optional(),
-      }),
-    )
-    .optional(),
-});
-
 type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
 
 /** An AnyValue as a plain JS value, refusing nesting past MAX_DEPTH. */
