@@ -116,6 +116,23 @@ describe('the lite telemetry store', () => {
     expect(await log.text()).toMatch(/log queries are not supported as an instant query/);
   });
 
+  it('counts in SQLite exactly as row by row (a line filter that keeps every line forces the latter)', async () => {
+    // Steps run from start while <= end: the end lies a minute ahead so the last lines are in a window.
+    const end = (Date.now() + 60_000) * 1e6;
+    const matrix = async (query: string) => {
+      const url = new URL('/loki/api/v1/query_range', store.query);
+      for (const [k, v] of Object.entries({ query, start: String(end - 600e9), end: String(end), step: '7' }))
+        url.searchParams.set(k, v);
+      return ((await (await fetch(url)).json()) as { data: { result: unknown[] } }).data.result;
+    };
+    for (const fn of ['count_over_time', 'rate']) {
+      const sql = await matrix(`sum by (severity_text) (${fn}({service_name=~"checkout-.+"}[30s]))`);
+      const rows = await matrix(`sum by (severity_text) (${fn}({service_name=~"checkout-.+"} |~ ".*" [30s]))`);
+      expect(sql.length).toBe(2);
+      expect(sql).toEqual(rows);
+    }
+  });
+
   it('lists stream labels and their values', async () => {
     const loki = lokiClient(store.query);
     await eventually(async () => {

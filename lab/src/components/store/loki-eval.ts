@@ -7,6 +7,7 @@
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { LogQuery, MetricQuery } from './logql';
+import { COLUMN, countInSql } from './loki-count';
 
 export interface Entry {
   timeUs: number;
@@ -24,12 +25,6 @@ interface LogRecordRow {
   attributes?: string; // left out of the SELECT when no label the query reads can come from it
 }
 
-const COLUMN: Record<string, string> = {
-  service_name: 'service',
-  service_instance_id: 'instance',
-  severity_text: 'severity_text',
-  trace_id: 'trace_id',
-};
 const sanitize = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
 
 export function streamLabels(row: { service: string; instance: string }): Record<string, string> {
@@ -153,6 +148,8 @@ export interface Series {
 /** count_over_time / rate at each step: entries in (t - range, t], zero points left out as Loki does. */
 export function evaluateMetric(db: DatabaseSync, query: MetricQuery, steps: number[]): Series[] {
   if (steps.length === 0) return [];
+  const counted = countInSql(db, query, steps);
+  if (counted) return counted;
   const startUs = steps[0] - query.rangeUs;
   const endUs = steps[steps.length - 1] + 1;
   const groups = new Map<string, { metric: Record<string, string>; times: number[] }>();
