@@ -1,12 +1,14 @@
-// `make bench`: instrumentation overhead, the gateway against a bare proxy, and the lite lab's
-// memory, start time and signal freshness, measured in one run and printed side by side.
-// Sections can be picked: node bench/main.ts [overhead] [proxy] [lab]. Figures, never assertions.
+// `make bench`: instrumentation overhead, the gateway against a bare proxy, the lite lab's
+// memory, start time and signal freshness, measured in one run and printed side by side, and the
+// telemetry store at 50 req/s (printed as it finishes).
+// Sections can be picked: node bench/main.ts [overhead] [proxy] [lab] [store]. Figures, never assertions.
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { hammer, interleaved, loadAverage, machine, sleep, table, type Load, type Memory, type Pair } from './lib.ts';
 import { measureLab, type LabFigures } from './lab.ts';
+import { measureStore } from './store.ts';
 import { otlpSink, startServices, type Services } from './services.ts';
 
 // Above Linux's ephemeral range (32768-60999), so no outgoing connection can hold one of them;
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${machine()}`);
   if (wanted('overhead') || wanted('proxy')) await overheadAndProxy();
   if (wanted('lab')) results.lab = await measureLab({ basePort: PORTS.lab, work, load: catalogGet, hammer });
+  if (wanted('store')) await measureStore(10);
   report();
   await sleep(0);
 }
