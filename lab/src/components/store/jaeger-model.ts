@@ -4,6 +4,7 @@
  * status and scope become tags, events become logs, the parent a CHILD_OF reference and links
  * FOLLOWS_FROM references, resource attributes the process tags.
  */
+import type { JaegerKeyValue, JaegerSpan, JaegerTrace } from '../../core/clients/jaeger';
 import type { Tag } from './otlp';
 
 export interface StoredSpan {
@@ -22,30 +23,6 @@ export interface StoredSpan {
   links: string;
   resource: string;
   scope: string;
-}
-
-export interface JaegerKeyValue {
-  key: string;
-  type: string;
-  value: unknown;
-}
-export interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  operationName: string;
-  references: { refType: 'CHILD_OF' | 'FOLLOWS_FROM'; traceID: string; spanID: string }[];
-  startTime: number;
-  duration: number;
-  tags: JaegerKeyValue[];
-  logs: { timestamp: number; fields: JaegerKeyValue[] }[];
-  processID: string;
-  warnings: string[] | null;
-}
-export interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string; tags: JaegerKeyValue[] }>;
-  warnings: string[] | null;
 }
 
 /** OTLP span kinds (1..5) as Jaeger's span.kind tag values. */
