@@ -21,7 +21,7 @@ const run = promisify(execFile);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-'));
 const paths = labPaths({ LAB_HOME: home });
 const env = { ...process.env, LAB_HOME: home, NO_COLOR: '1' };
-const ports = components({ paths, env: {} }).map((c) => c.port);
+const ports = components({ paths, env: {} }).flatMap((c) => [c.port, ...(c.otherPorts ?? [])]);
 const PROMETHEUS = 'http://127.0.0.1:9090';
 const SERVICES = ['gateway', 'auth', 'catalog', 'orders', 'payments', 'inventory', 'notifications'];
 
