@@ -36,4 +36,15 @@ describe('the lab CLI', () => {
       stderr: expect.stringContaining('--mode must be full or lite'),
     });
   });
+
+  it('refuses a trace id that is not hexadecimal, and a trace id with filters, naming the mistake (exit 2)', async () => {
+    await expect(lab('traces', 'not-a-trace')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('a trace id is 32 hexadecimal digits'),
+    });
+    await expect(lab('traces', 'ab'.repeat(16), '--error')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('give a trace id or filters'),
+    });
+  });
 });

@@ -56,8 +56,9 @@ describe('the files generated from the service manifest', () => {
         services: Record<string, { environment: Record<string, string> }>;
       }
     ).services;
+    // The telemetry store runs in lite mode only.
     const nodes = components({ paths: labPaths({ LAB_HOME: ROOT }), env: {} }).filter(
-      (c) => c.command === process.execPath,
+      (c) => c.command === process.execPath && c.kind !== 'store',
     );
     expect(nodes.map((c) => c.name)).toEqual(expect.arrayContaining(['gateway', 'lab-webhook', 'traffic']));
     for (const c of nodes) {

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { jaegerClient } from '../src/core/clients/jaeger';
-import { eventually, sendCheckout, startStore, type StoreProcess } from './store-process';
+import { eventually } from '../../test/support/eventually';
+import { sendCheckout, startStore, type StoreProcess } from './store-process';
 
 // Hostile and broken input against the real store process (ports 14330-14331); after each case
 // the store must still be healthy and still hold the trace stored before.
@@ -47,7 +48,7 @@ describe('the telemetry store under hostile input', () => {
   beforeAll(async () => {
     store = await startStore(14330);
     kept = sendCheckout(store.otlp, 'before', 'protobuf', 'none').traceId;
-    await eventually(async () => expect(await jaegerClient(store.query).trace(kept)).toBeDefined());
+    await eventually('the valid trace stored', 15_000, () => jaegerClient(store.query).trace(kept));
   });
   afterAll(() => store.stop());
 
@@ -167,10 +168,10 @@ describe('the telemetry store bounds (ports 14332-14333)', () => {
     try {
       const old = sendCheckout(store.otlp, 'aging', 'json', 'none');
       const jaeger = jaegerClient(store.query);
-      await eventually(async () => expect(await jaeger.trace(old.traceId)).toBeDefined());
-      await eventually(async () => expect(await jaeger.trace(old.traceId)).toBeUndefined(), 20_000);
+      await eventually('the old trace stored', 15_000, () => jaeger.trace(old.traceId));
+      await eventually('the old trace gone', 20_000, async () => (await jaeger.trace(old.traceId)) === undefined);
       const fresh = sendCheckout(store.otlp, 'aging', 'json', 'none');
-      await eventually(async () => expect(await jaeger.trace(fresh.traceId)).toBeDefined());
+      await eventually('the fresh trace stored', 15_000, () => jaeger.trace(fresh.traceId));
       const metrics = await (await fetch(`${store.query}/metrics`)).text();
       expect(metrics).toMatch(/lab_store_evicted_rows_total\{table="spans",reason="age"\} [1-9]/);
     } finally {

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { eventually } from '../../test/support/eventually';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'lab/dist/components/store/main.js');
@@ -43,25 +44,11 @@ export async function startStore(otlpPort: number, env: Record<string, string> =
       await exited;
     },
   };
-  await eventually(async () => {
+  await eventually('the store ready', 15_000, async () => {
     if (child.exitCode !== null) throw new Error(`the store exited: ${output.join('')}`);
-    const response = await fetch(`${store.query}/health/ready`);
-    if (response.status !== 200) throw new Error(`not ready: ${response.status}`);
+    return (await fetch(`${store.query}/health/ready`)).status === 200;
   });
   return store;
-}
-
-/** Polls until the check passes or the deadline passes (no fixed sleeps). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 export type Protocol = 'protobuf' | 'json';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { eventually, sendCheckout, startStore, type StoreProcess } from './store-process';
+import { eventually } from '../../test/support/eventually';
+import { sendCheckout, startStore, type StoreProcess } from './store-process';
 
 // The store's answers against recorded answers of the real servers (see fixtures/store/README.md),
 // compared by shape: the same keys and value types all the way down (arrays by their first item;
@@ -30,7 +31,11 @@ describe("the telemetry store answers in the real servers' shapes", () => {
   beforeAll(async () => {
     store = await startStore(14340);
     traceId = sendCheckout(store.otlp, 'orders', 'protobuf', 'gzip').traceId;
-    await eventually(async () => expect((await fetch(`${store.query}/api/traces/${traceId}`)).status).toBe(200));
+    await eventually(
+      'the trace stored',
+      15_000,
+      async () => (await fetch(`${store.query}/api/traces/${traceId}`)).status === 200,
+    );
   });
   afterAll(() => store.stop());
 

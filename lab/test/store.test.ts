@@ -4,7 +4,8 @@ import path from 'node:path';
 import { findTraces } from '../src/core/actions/traces';
 import { jaegerClient, serviceOf } from '../src/core/clients/jaeger';
 import { logqlString, lokiClient } from '../src/core/clients/loki';
-import { eventually, sendCheckout, startStore, type StoreProcess } from './store-process';
+import { eventually } from '../../test/support/eventually';
+import { sendCheckout, startStore, type StoreProcess } from './store-process';
 
 // The real store process (lab/dist), fed by the real OTel SDK exporters, read through the lab's
 // own Jaeger and Loki clients. Ports 14310-14311.
@@ -29,11 +30,11 @@ describe('the lite telemetry store', () => {
       const jaeger = jaegerClient(store.query);
       const loki = lokiClient(store.query);
 
-      const found = await eventually(async () => {
-        const [t] = await jaeger.search({ service, tags: { error: 'true' }, minDuration: '300ms' });
-        if (!t) throw new Error('not stored yet');
-        return t;
-      });
+      const found = await eventually(
+        'the failed checkout in a search',
+        15_000,
+        async () => (await jaeger.search({ service, tags: { error: 'true' }, minDuration: '300ms' }))[0],
+      );
       expect(found.traceID).toBe(sent.traceId);
       expect(await jaeger.services()).toContain(service);
       expect((await jaeger.operations(service)).sort()).toEqual(['GET catalog', 'POST /checkout']);
@@ -66,12 +67,11 @@ describe('the lite telemetry store', () => {
         expect.arrayContaining([{ key: 'service.instance.id', type: 'string', value: `${service}-1` }]),
       );
 
-      const lines = await eventually(async () => {
+      const lines = await eventually('both log lines of the trace', 15_000, async () => {
         const l = await loki.lines({
           query: `{service_name=${logqlString(service)}} | trace_id=${logqlString(sent.traceId)}`,
         });
-        if (l.length < 2) throw new Error('logs not stored yet');
-        return l;
+        return l.length >= 2 ? l : undefined;
       });
       expect(lines.map((l) => l.labels.severity_text).sort()).toEqual(['error', 'info']);
       expect(lines[0].labels).toMatchObject({
@@ -135,9 +135,10 @@ describe('the lite telemetry store', () => {
 
   it('lists stream labels and their values', async () => {
     const loki = lokiClient(store.query);
-    await eventually(async () => {
+    await eventually('the labels of the stored logs', 15_000, async () => {
       expect(await loki.labels()).toEqual(['service_instance_id', 'service_name']);
       expect(await loki.labelValues('service_name')).toContain('checkout-json-gzip');
+      return true;
     });
   });
 
@@ -164,7 +165,7 @@ describe('the lite telemetry store', () => {
     const env = { STORE_DB: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-store-restart-')), 'telemetry.db') };
     const first = await startStore(14312, env);
     const sent = sendCheckout(first.otlp, 'restarted', 'protobuf', 'none');
-    await eventually(async () => expect(await jaegerClient(first.query).trace(sent.traceId)).toBeDefined());
+    await eventually('the trace stored', 15_000, () => jaegerClient(first.query).trace(sent.traceId));
     await first.stop();
     const second = await startStore(14312, env);
     try {

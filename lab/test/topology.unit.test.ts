@@ -4,7 +4,7 @@ import path from 'node:path';
 import { readLogs } from '../src/core/actions/logs';
 import { labPaths, ROOT } from '../src/core/paths';
 import { targetGroups } from '../src/core/runtime/observability';
-import { components } from '../src/core/topology';
+import { components, STORE } from '../src/core/topology';
 
 const env = {
   JWT_SECRET: 'j'.repeat(40),
@@ -40,8 +40,29 @@ describe('the lite-mode topology', () => {
     expect(list.get('auth').env).toMatchObject({ ADMIN_EMAIL: 'a@b.test', JWT_SECRET: env.JWT_SECRET });
     expect(list.get('payments').env).not.toHaveProperty('JWT_SECRET');
     expect(list.get('traffic').env.GATEWAY_URL).toBe('http://127.0.0.1:8080');
-    // No collector in lite mode: spans are made (and correlate the logs) but not exported.
-    for (const c of list.values()) expect(c.env).not.toHaveProperty('OTEL_EXPORTER_OTLP_ENDPOINT');
+    // Every service exports its spans and log records to the lab's store; the traffic generator has no telemetry.
+    for (const c of list.values().filter((c) => c.kind === 'service'))
+      expect([c.name, c.env.OTEL_EXPORTER_OTLP_ENDPOINT]).toEqual([c.name, 'http://127.0.0.1:4318']);
+    expect(list.get('traffic').env).not.toHaveProperty('OTEL_EXPORTER_OTLP_ENDPOINT');
+  });
+
+  it("runs the telemetry store on the learner's 4318 and 16686, and other labs' inside their own ports", () => {
+    const store = byName(components({ paths, env: { ...env, STORE_MAX_MB: '64' } })).get(STORE.name);
+    expect(store).toMatchObject({ kind: 'store', port: 16686, otherPorts: [4318], url: 'http://127.0.0.1:16686' });
+    expect(store.env).toMatchObject({
+      STORE_OTLP_PORT: '4318',
+      STORE_QUERY_PORT: '16686',
+      STORE_DB: path.join(paths.state, 'store', 'telemetry.db'),
+      STORE_MAX_MB: '64',
+    });
+    for (const basePort of [2080, 61080]) {
+      const list = byName(components({ paths, env, basePort }));
+      expect(list.get(STORE.name)).toMatchObject({ port: basePort + 1018, otherPorts: [basePort + 1016] });
+      expect(list.get('orders').env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(`http://127.0.0.1:${basePort + 1016}`);
+    }
+    // Up before the services and down after them.
+    const services = components({ paths, env }).filter((c) => c.kind === 'service');
+    expect(Math.max(...services.map((c) => c.stopOrder))).toBeLessThan(store.stopOrder);
   });
 
   it("gives every Node process glibc's fixed mmap threshold, so freed large blocks leave the process", () => {
@@ -70,7 +91,11 @@ describe('the lite-mode topology', () => {
     }>;
     const lite = targetGroups(components({ paths, env }));
     const shape = (groups: typeof compose) => groups.map((g) => [g.labels.job, g.targets.length]).sort();
-    expect(shape(lite)).toEqual(shape(compose.filter((g) => g.labels.job !== 'otel-collector')));
+    // The Docker stack has its collector where lite mode has the store.
+    expect(shape(lite.filter((g) => g.labels.job !== STORE.name))).toEqual(
+      shape(compose.filter((g) => g.labels.job !== 'otel-collector')),
+    );
+    expect(lite.find((g) => g.labels.job === STORE.name)?.targets).toEqual(['127.0.0.1:16686']);
     expect(lite.find((g) => g.labels.job === 'catalog')?.targets).toEqual(['127.0.0.1:8082', '127.0.0.1:8092']);
   });
 });

@@ -4,6 +4,8 @@
  * Jest runs files side by side, so no two labs may share a port or a prefix; and no port may sit
  * in Linux's ephemeral range, where any outgoing connection can hold it first (it happened:
  * EADDRINUSE for minutes). test-labs.unit.test.ts checks both; a new test that starts a lab adds a row.
+ * Not in the table, as they start no lab: the telemetry store's own tests (lab/test/store*.test.ts)
+ * run a bare store on ports 14310-14341 (OTLP on an even port, its query API on the next one).
  */
 import { labPaths } from '../../lab/src/core/paths';
 import { components } from '../../lab/src/core/topology';
@@ -51,6 +53,9 @@ export type TestLabName = keyof typeof TEST_LABS;
 
 /** The ports a lab on `basePort` listens on, from the lab's own topology. */
 export const portsOf = (lab: TestLab): number[] =>
-  components({ paths: labPaths({ LAB_HOME: '/nonexistent' }), env: {}, basePort: lab.basePort }).map((c) => c.port);
+  components({ paths: labPaths({ LAB_HOME: '/nonexistent' }), env: {}, basePort: lab.basePort }).flatMap((c) => [
+    c.port,
+    ...(c.otherPorts ?? []),
+  ]);
 
 export const EPHEMERAL_PORTS = { from: 32768, to: 60999 }; // /proc/sys/net/ipv4/ip_local_port_range

@@ -30,6 +30,7 @@ import { redisCommand } from './commands/redis';
 import { sql } from './commands/sql';
 import { pages } from './commands/pages';
 import { status } from './commands/status';
+import { traces } from './commands/traces';
 import { traffic } from './commands/traffic';
 import { up } from './commands/up';
 import { colorWanted, print, printError, progressTo, type Report } from './output';
@@ -100,6 +101,21 @@ program
   .option('--tail <n>', 'at most the last n lines', positiveInt, 200)
   .action((service: string | undefined, options: { trace?: string; grep?: string; tail: number }) =>
     run(() => logs(paths, service, options)),
+  );
+
+program
+  .command('traces')
+  .description('The newest traces with their durations and span counts, or one trace as its span tree')
+  .argument('[trace_id]', "one trace's span tree, with each span's start and duration")
+  .option('--service <service>', 'only traces through this service (every service if left out)')
+  .option('--error', 'only traces with a failed span')
+  .option('--min-duration <duration>', 'only traces at least this long: 200ms, 1.5s')
+  .option('--limit <n>', 'at most n traces (default 20)', positiveInt)
+  .action(
+    (
+      traceId: string | undefined,
+      options: { service?: string; error?: boolean; minDuration?: string; limit?: number },
+    ) => run(() => traces(paths, traceId, options)),
   );
 
 program

@@ -110,7 +110,8 @@ function block(file: File, text: string, lines: string[]): string {
 /** Every generated file as it should read now, from the manifest and the hand-written rest in `root`. */
 export function generate(root = ROOT): Array<{ file: File; text: string }> {
   const read = (file: File) => fs.readFileSync(path.join(root, file), 'utf8');
-  const plan = components({ paths: labPaths({ LAB_HOME: root }), env: {} });
+  // The store is lite mode's: the Docker stack has the collector, Jaeger and Loki instead.
+  const plan = components({ paths: labPaths({ LAB_HOME: root }), env: {} }).filter((c) => c.kind !== 'store');
   const targets = [...targetGroups(plan, (c) => composeHost(c.name)), COLLECTOR];
   return [
     { file: 'docker-compose.yml', text: compose(read('docker-compose.yml'), plan) },

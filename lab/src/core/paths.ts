@@ -23,6 +23,7 @@ export function labPaths(env: NodeJS.ProcessEnv = process.env) {
     faults: path.join(state, 'faults.json'),
     mode: path.join(state, 'mode'),
     pages: path.join(state, 'pages.jsonl'),
+    store: path.join(state, 'store'), // the telemetry store's SQLite files (lite mode)
     prometheus: path.join(state, 'prometheus'),
     alertmanager: path.join(state, 'alertmanager'),
   };

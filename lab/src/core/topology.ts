@@ -8,19 +8,20 @@ import { ROOT, type LabPaths } from './paths';
  * environment and place in the shutdown order. `lab up`, `lab status` and the end-to-end tests
  * all read it from here.
  */
-export type Kind = 'service' | 'traffic' | 'webhook' | 'prometheus' | 'alertmanager';
+export type Kind = 'service' | 'traffic' | 'webhook' | 'store' | 'prometheus' | 'alertmanager';
 
 export interface Component {
   name: string; // process and log name: `catalog-1`
   kind: Kind;
   job: string; // Prometheus job label: the service name, `catalog` for both replicas
-  port: number;
+  port: number; // the one Prometheus scrapes and `lab status` shows
+  otherPorts?: number[]; // what else it listens on (the store's OTLP receiver), for the port checks
   url: string;
   health: string;
   command: string;
   args: string[];
   env: Record<string, string>;
-  stopOrder: number; // lower stops first: traffic, gateway, services, webhook, alertmanager, prometheus
+  stopOrder: number; // lower stops first: traffic, gateway, services, webhook and store, alertmanager, prometheus
   schema?: { name: string; user: string; password: string };
 }
 
@@ -157,6 +158,28 @@ export const LAB_PROCESSES = {
   },
 } as const;
 
+/**
+ * Lite mode only: the lab's telemetry store, standing in for the Docker stack's collector, Jaeger
+ * and Loki (so `make generate` leaves it out of docker-compose.yml and its targets). It holds the
+ * rows waiting for their batch (at most ~20k) and one query's result at a time.
+ */
+export const STORE = {
+  name: 'lab-store',
+  script: 'lab/dist/components/store/main.js',
+  nodeFlags: ['--max-semi-space-size=2', '--max-old-space-size=96'],
+} as const;
+
+/**
+ * The store's ports. The learner's lab (base port 8080) uses OTLP/HTTP's and Jaeger's own, 4318
+ * and 16686, so that every tool's default finds it. Those two do not move with the base port like
+ * the others: moved, they would leave 1..65535 (61080 + 8606) or fall below 0 (2080 - 3762), or
+ * land in another lab's ports. A lab on another base port gets two of its own block instead,
+ * base + 1016 and base + 1018 (beside Prometheus' 1010, Alertmanager's 1013 and the webhook's 1019).
+ */
+export function storePorts(basePort = 8080): { otlp: number; query: number } {
+  return basePort === 8080 ? { otlp: 4318, query: 16686 } : { otlp: basePort + 1016, query: basePort + 1018 };
+}
+
 type SchemaOf<S> = S extends { service: infer N; needs: readonly (infer T)[] }
   ? 'mysql' extends T
     ? N
@@ -210,6 +233,8 @@ export function components(options: TopologyOptions): Component[] {
   const { paths, env } = options;
   const root = options.root ?? ROOT;
   const shift = (options.basePort ?? 8080) - 8080;
+  const store = storePorts(options.basePort);
+  const storeUrl = `http://${HOST}:${store.query}`;
   const prefix = options.schemaPrefix ?? '';
   const url = (port: number) => `http://${HOST}:${port + shift}`;
   const portOf: Record<string, number> = Object.fromEntries(SERVICES.map((s) => [s.name, s.port]));
@@ -227,6 +252,8 @@ export function components(options: TopologyOptions): Component[] {
       SERVICE_VERSION: version,
       ...wiringEnv(spec, version, instanceUrl),
       LAB_TOKEN: env.LAB_TOKEN ?? '',
+      // Spans and log records go to the lab's store over OTLP/HTTP (without it the kit drops spans).
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOST}:${store.otlp}`,
     };
     const needs = new Set(spec.needs);
     if (needs.has('mysql')) serviceEnv.MYSQL_URL = `mysql://${schema}:${password}@${HOST}:3306/${schema}`;
@@ -310,6 +337,28 @@ export function components(options: TopologyOptions): Component[] {
       command: node,
       args: [...webhook.nodeFlags, path.join(root, webhook.script)],
       env: { ...NODE_ENV, HOST, PORT: String(webhook.port + shift), PAGES_FILE: paths.pages },
+      stopOrder: 3,
+    },
+    {
+      name: STORE.name,
+      kind: 'store',
+      job: STORE.name,
+      port: store.query, // its /metrics and health are on the query port too
+      otherPorts: [store.otlp],
+      url: storeUrl,
+      health: `${storeUrl}/health/ready`,
+      command: node,
+      args: [...STORE.nodeFlags, path.join(root, STORE.script)],
+      env: {
+        ...NODE_ENV,
+        STORE_OTLP_HOST: HOST,
+        STORE_OTLP_PORT: String(store.otlp),
+        STORE_QUERY_HOST: HOST,
+        STORE_QUERY_PORT: String(store.query),
+        STORE_DB: path.join(paths.store, 'telemetry.db'),
+        ...pick(env, ['STORE_RETENTION_MINUTES', 'STORE_MAX_MB']),
+      },
+      // Up before the services export to it, down after their last export.
       stopOrder: 3,
     },
     ...SERVICES.map(service),

@@ -3,7 +3,18 @@
  * (the real Jaeger or the lab's telemetry store, one code path), each with its duration and span
  * count, and one trace as a span tree with durations.
  */
-import { serviceOf, type JaegerClient, type JaegerSpan, type JaegerTrace } from '../clients/jaeger';
+import {
+  jaegerClient,
+  JaegerError,
+  serviceOf,
+  type JaegerClient,
+  type JaegerSpan,
+  type JaegerTrace,
+} from '../clients/jaeger';
+import { LabError, UsageError } from '../errors';
+import { currentMode } from '../mode';
+import type { LabPaths } from '../paths';
+import { tracesEndpoint } from '../runtime/stack';
 
 export interface TraceSummary {
   traceId: string;
@@ -103,4 +114,36 @@ export async function findTraces(jaeger: JaegerClient, filter: TraceFilter): Pro
     .map(summarize)
     .sort((a, b) => b.startUs - a.startUs)
     .slice(0, limit);
+}
+
+/** What `lab traces` asks: Jaeger in the full stack, the lab's telemetry store in lite mode. */
+export async function labTraces(
+  paths: LabPaths,
+  filter: TraceFilter,
+): Promise<{ source: string; traces: TraceSummary[] }> {
+  const source = tracesEndpoint(currentMode(paths), paths).url;
+  return { source, traces: await asked(source, () => findTraces(jaegerClient(source), filter)) };
+}
+
+/** One trace of the running lab, summarised and as its span tree. */
+export async function labTrace(
+  paths: LabPaths,
+  traceId: string,
+): Promise<{ source: string; trace: TraceSummary; spans: SpanLine[] }> {
+  if (!/^[0-9a-f]{1,32}$/i.test(traceId))
+    throw new UsageError(`a trace id is 32 hexadecimal digits (as in the logs' trace_id), not "${traceId}"`);
+  const source = tracesEndpoint(currentMode(paths), paths).url;
+  const trace = await asked(source, () => jaegerClient(source).trace(traceId.toLowerCase()));
+  if (!trace) throw new LabError(`no trace ${traceId} at ${source} (too old, not exported yet, or mistyped)`);
+  return { source, trace: summarize(trace), spans: spanTree(trace) };
+}
+
+/** The API's own refusal (a bad duration) or silence, said as what to do. */
+async function asked<T>(source: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof JaegerError) throw new LabError(`${source} refused the query: ${err.message}`);
+    throw new LabError(`no trace API answers at ${source}: is the lab up? (lab status) [${(err as Error).message}]`);
+  }
 }

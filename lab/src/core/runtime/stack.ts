@@ -2,7 +2,7 @@ import { readEnv } from '../env-file';
 import { UsageError } from '../errors';
 import type { Mode } from '../mode';
 import type { LabPaths } from '../paths';
-import { components, withAvailableTraffic, type Component } from '../topology';
+import { components, STORE, withAvailableTraffic, type Component } from '../topology';
 import fs from 'node:fs';
 
 export interface Endpoint {
@@ -21,7 +21,10 @@ const FULL_ONLY: Endpoint[] = [
 /** What lite mode cannot run, and what to use instead. */
 export const UNAVAILABLE_IN_LITE_MODE = [
   { name: 'grafana', instead: 'the Prometheus UI (http://127.0.0.1:9090): graphs, and exemplars on histograms' },
-  { name: 'jaeger', instead: 'trace-correlated JSON logs in .lab/logs/: `lab logs <service> --trace <trace_id>`' },
+  {
+    name: 'jaeger',
+    instead: "the lab's telemetry store (lab-store), which answers Jaeger's API: `lab traces`, `lab traces <trace_id>`",
+  },
   { name: 'loki', instead: 'the JSON logs in .lab/logs/<instance>.log: `lab logs <service> [--grep <text>]`' },
 ];
 
@@ -50,6 +53,13 @@ export function endpoint(mode: Mode, paths: LabPaths, name: string): Endpoint {
 }
 
 export function endpoints(mode: Mode, paths: LabPaths): Endpoint[] {
-  const own = labComponents(paths).map(({ name, url, health }) => ({ name, url, health }));
+  // The full stack has no telemetry store: its collector, Jaeger and Loki do that job.
+  const own = labComponents(paths)
+    .filter((c) => mode === 'lite' || c.kind !== 'store')
+    .map(({ name, url, health }) => ({ name, url, health }));
   return mode === 'full' ? [...own, ...FULL_ONLY] : own;
 }
+
+/** Where the Jaeger query API answers: the real Jaeger in the full stack, the lab's store in lite mode. */
+export const tracesEndpoint = (mode: Mode, paths: LabPaths): Endpoint =>
+  endpoint(mode, paths, mode === 'full' ? 'jaeger' : STORE.name);
