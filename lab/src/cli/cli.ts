@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors';
 import { parseMode, type Mode } from '../core/mode';
 import { labPaths } from '../core/paths';
 import { labRuntime } from '../exercises/runner';
+import { configSet, configShow } from './commands/config';
 import { dlqList, dlqPurge, dlqReplay } from './commands/dlq';
 import { down } from './commands/down';
 import { faultClear, faultInject, faultList, faultsActive, parseSetting, reset } from './commands/fault';
@@ -164,6 +165,23 @@ program
   .description('Redeploy one instance as its planned release (lite mode): the way back from a bad canary')
   .argument('<instance>', 'an instance: catalog-2, orders ...')
   .action((instance: string) => run(() => rollback(paths, instance, progress)));
+
+const config = program
+  .command('config')
+  .description("A service's settings (12-factor: in its environment), changed by redeploying its instances");
+
+config
+  .command('show')
+  .description('The settings a service documents in .env.example: their values and where each comes from')
+  .argument('<service>', 'a service: catalog, gateway ...')
+  .action((service: string) => run(() => configShow(paths, service)));
+
+config
+  .command('set')
+  .description('Change settings of a service: every instance is redeployed with them; kept until `lab reset`')
+  .argument('<service>', 'a service: catalog, gateway ...')
+  .argument('<KEY=VALUE...>', 'one or more settings it documents (`lab config show <service>`)')
+  .action((service: string, pairs: string[]) => run(() => configSet(paths, service, pairs, progress)));
 
 program
   .command('sql')

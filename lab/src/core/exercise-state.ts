@@ -12,6 +12,8 @@ export interface Attempt {
   truth: Record<string, string[]>; // answer key -> hashes of the accepted values
   facts: Record<string, string>; // told to the learner at start (an order id)
   answers: Record<string, string>; // as submitted with `lab answer`
+  /** The faults its setup left in force, hidden from the control plane while it runs. */
+  hiddenFaults?: number;
   hintsShown: number;
   checks: number;
   diagnosedAt?: string;
@@ -57,4 +59,16 @@ export function updateState<R>(file: string, change: (state: ExercisesState) => 
   const result = change(state);
   writeState(file, state);
   return result;
+}
+
+export interface UnderWay {
+  id: string;
+  hiddenFaults: number;
+}
+
+/** The exercise being attempted now, if any: while it runs the fault control plane is closed to it. */
+export function exerciseUnderWay(file: string): UnderWay | undefined {
+  const state = readState(file);
+  const attempt = state.current ? state.exercises[state.current]?.attempt : undefined;
+  return state.current && attempt ? { id: state.current, hiddenFaults: attempt.hiddenFaults ?? 0 } : undefined;
 }

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { LabError, UsageError } from '../core/errors';
-import { labFaultContext, resetLab, type FaultContext } from '../core/faults';
+import { activeFaults, labFaultContext, resetLab, type FaultContext } from '../core/faults';
 import { postJson } from '../core/http';
 import { readState, updateState, type Attempt, type ExerciseRecord } from '../core/exercise-state';
 import { currentMode } from '../core/mode';
@@ -45,7 +44,7 @@ export function labRuntime(paths: LabPaths, progress: Progress, env: NodeJS.Proc
   };
 }
 
-export const exercisesStateFile = (paths: LabPaths) => path.join(paths.state, 'exercises.json');
+export const exercisesStateFile = (paths: LabPaths) => paths.exercises;
 
 export type Status = 'not started' | 'in progress' | 'passed';
 
@@ -157,10 +156,21 @@ export async function startExercise(
     truth[key] = accepted.map((value) => hashAnswer(salt, key, normalised(definition, key, value)));
   }
   const facts = definition.facts?.(target) ?? {};
+  // Counted once, now: a count that fell as the learner restarted things would grade them for free.
+  const hiddenFaults = (await activeFaults(faults)).faults.length;
   updateState(rt.stateFile, (state) => {
     const record = (state.exercises[definition.id] ??= { starts: 0, passes: 0 });
     record.starts += 1;
-    record.attempt = { startedAt: new Date().toISOString(), salt, truth, facts, answers: {}, hintsShown: 0, checks: 0 };
+    record.attempt = {
+      startedAt: new Date().toISOString(),
+      salt,
+      truth,
+      facts,
+      answers: {},
+      hiddenFaults,
+      hintsShown: 0,
+      checks: 0,
+    };
     state.current = definition.id;
   });
   return { started: { id: definition.id, title: definition.title, seed, facts, folder: exercise.folder }, target };

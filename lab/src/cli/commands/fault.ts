@@ -1,4 +1,11 @@
-import { activeLabFaults, clearLabFaults, injectLabFault, resetLabAt } from '../../core/actions/fault';
+import {
+  activeLabFaults,
+  clearLabFaults,
+  injectLabFault,
+  resetLabAt,
+  type ActiveFaults,
+} from '../../core/actions/fault';
+import type { UnderWay } from '../../core/exercise-state';
 import { UsageError } from '../../core/errors';
 import {
   listFaults,
@@ -109,13 +116,22 @@ export async function faultClear(
   };
 }
 
-export async function faultsActive(paths: LabPaths): Promise<Report<{ faults: ActiveEntry[]; unreachable: string[] }>> {
+/** `lab faults` and `lab status` say it the same way. */
+export const hiddenLine = ({ id, hiddenFaults }: UnderWay) =>
+  `Exercise ${id} is under way: ${hiddenFaults === 1 ? '1 fault is' : `${hiddenFaults} faults are`} hidden from the ` +
+  'fault control plane until it ends. Find it from the signals; `lab reset` ends the exercise.';
+
+export async function faultsActive(paths: LabPaths): Promise<Report<ActiveFaults>> {
   const result = await activeLabFaults(paths);
   return {
     data: result,
     ok: result.unreachable.length === 0,
     sections: [
-      result.faults.length ? activeTable(result.faults) : { lines: ['No fault is active.'] },
+      result.hidden
+        ? { lines: [hiddenLine(result.hidden)] }
+        : result.faults.length
+          ? activeTable(result.faults)
+          : { lines: ['No fault is active.'] },
       { lines: unreachableLines(result.unreachable) },
     ],
   };
