@@ -175,10 +175,12 @@ export async function redeploy(
   const supervisor = supervisorPid(paths);
   if (!supervisor) throw new LabError('the lab is not running (no supervisor): `lab up` first');
   const all = currentOverrides(paths);
-  const entry = layer === 'all' ? {} : { ...all[component.name], [layer]: env };
-  if (layer !== 'all' && env === undefined) delete entry[layer];
-  const next = { ...all, [component.name]: entry };
-  if (Object.keys(entry).length === 0) delete next[component.name];
+  const kept = Object.entries(all[component.name] ?? {}).filter(([name]) => layer !== 'all' && name !== layer);
+  const entry: Overrides[string] = Object.fromEntries(env && layer !== 'all' ? [...kept, [layer, env]] : kept);
+  const next = Object.fromEntries([
+    ...Object.entries(all).filter(([name]) => name !== component.name),
+    ...(Object.keys(entry).length ? [[component.name, entry] as const] : []),
+  ]);
   const pidFile = path.join(paths.pids, `${component.name}.pid`);
   const before = readPid(pidFile);
   // Written whole and renamed: the supervisor never reads a half-written file.
