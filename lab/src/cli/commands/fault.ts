@@ -4,17 +4,11 @@ import {
   injectLabFault,
   resetLabAt,
   type ActiveFaults,
+  type LabReset,
 } from '../../core/actions/fault';
 import type { UnderWay } from '../../core/exercise-state';
 import { UsageError } from '../../core/errors';
-import {
-  listFaults,
-  type ActiveEntry,
-  type Cleared,
-  type FaultInfo,
-  type Injected,
-  type ResetResult,
-} from '../../core/faults';
+import { listFaults, type ActiveEntry, type Cleared, type FaultInfo, type Injected } from '../../core/faults';
 import type { LabPaths } from '../../core/paths';
 import type { Progress } from '../../core/progress';
 import type { Report } from '../output';
@@ -137,7 +131,7 @@ export async function faultsActive(paths: LabPaths): Promise<Report<ActiveFaults
   };
 }
 
-export async function reset(paths: LabPaths, progress: Progress): Promise<Report<ResetResult>> {
+export async function reset(paths: LabPaths, progress: Progress): Promise<Report<LabReset>> {
   const result = await resetLabAt(paths, progress);
   const purged = Object.entries(result.purged).map(([queue, n]) => `${queue}: ${n} purged`);
   return {
@@ -149,6 +143,7 @@ export async function reset(paths: LabPaths, progress: Progress): Promise<Report
         lines: [
           ...purged,
           ...unreachableLines(result.unreachable),
+          ...(result.ended ? [`Exercise ${result.ended.id} ended: its faults are cleared.`] : []),
           ...(result.rulesUnloaded.length
             ? [`Your rules were taken out of Prometheus (files kept): ${result.rulesUnloaded.join(', ')}`]
             : []),

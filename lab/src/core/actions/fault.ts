@@ -69,7 +69,14 @@ export async function activeLabFaults(paths: LabPaths): Promise<ActiveFaults> {
   return activeFaults(labFaultContext(paths));
 }
 
-export async function resetLabAt(paths: LabPaths, progress: Progress): Promise<ResetResult> {
-  progress('clearing every fault, restoring the index, releases, traffic and dead-letter queues');
-  return resetLab(labFaultContext(paths));
+export interface LabReset extends ResetResult {
+  /** The exercise the reset ended: what it cleared of it is left out (a start's seed can be given again). */
+  ended?: UnderWay;
+}
+
+export async function resetLabAt(paths: LabPaths, progress: Progress): Promise<LabReset> {
+  const ended = exerciseUnderWay(paths.exercises);
+  progress('clearing every fault, restoring the index, releases, config, traffic and dead-letter queues');
+  const result = await resetLab(labFaultContext(paths));
+  return ended ? { ...result, cleared: [], ended } : result;
 }
