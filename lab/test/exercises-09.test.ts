@@ -1,8 +1,8 @@
 /**
  * Exercise 09 (event-loop-block) end to end in lite mode, as exercises-lite.test.ts proves 01-03:
  * a lab from nothing (a fresh LAB_HOME, ports from the base port of its row in test/support/test-labs.ts, schemas prefixed exi_),
- * `lab start` -> `lab check` fails -> the reference solution (the flag reverted on each instance
- * of the service) -> `lab check` passes -> `lab reset` leaves every service healthy and every
+ * `lab start` -> `lab check` fails -> the reference solution (each instance
+ * of the service restarted) -> `lab check` passes -> `lab reset` leaves every service healthy and every
  * fault gone; and the adversarial cases: the answers of another start, the right route at the
  * wrong service (the gateway sees the same slowness), the right answers with the block still on,
  * traffic stopped. Needs the real MySQL, Redis and RabbitMQ, Debian's prometheus and
