@@ -110,7 +110,11 @@ program
   .argument('[n]', 'requests per second (for rate)')
   .action((action: string, n: string | undefined) => run(() => traffic(paths, trafficAction(action, n))));
 
-const fault = program.command('fault').description('Inject, list and clear faults (the catalogue: `lab fault list`)');
+const fault = program
+  .command('fault')
+  .description(
+    'Inject, list and clear faults, for free exploration (the catalogue: `lab fault list`); closed while an exercise runs',
+  );
 
 fault
   .command('list')
@@ -137,13 +141,13 @@ fault
 
 program
   .command('faults')
-  .description('The faults active now, in every instance and on the lab side')
+  .description('The faults active now, in every instance and on the lab side (during an exercise: how many are hidden)')
   .action(() => run(() => faultsActive(paths)));
 
 program
   .command('reset')
   .description(
-    'Clear every fault and restore the lab (index, releases, traffic, dead-letter queues), then wait until healthy',
+    'End the exercise under way, clear every fault and restore the lab (index, releases, config, traffic, dead-letter queues), then wait until healthy',
   )
   .argument('[exercise]', "also forget this exercise's attempt (default: the one under way)")
   .action((exercise: string | undefined) =>
