@@ -155,6 +155,7 @@ describe('the runner, with a fixture exercise', () => {
     while ((now.target as { word: string }).word === (earlier.target as { word: string }).word)
       now = await startExercise(rt, '91', { seed: ++other });
     submitAnswers(rt, '91', { word: (earlier.target as { word: string }).word });
+    expect(progressOf(rt).exercises[0].wrongAnswers).toBe(0); // counted, not told before the pass
     const wrong = await checkExercise(rt, '91');
     expect(wrong).toEqual({
       passed: false,

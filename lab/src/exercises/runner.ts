@@ -318,8 +318,8 @@ export function forgetAttempt(rt: Runtime, name?: string): string | undefined {
 }
 
 /**
- * Per exercise: the attempt under way, else the latest that passed (hints, wrong answers, time to
- * the diagnosis and to the pass); and the totals over every exercise.
+ * Per exercise: hints asked for (in the attempt under way, else the latest pass), wrong answers
+ * and the times to the diagnosis and to the pass (of the latest pass); and the totals.
  */
 export function progressOf(rt: Runtime) {
   const state = readState(rt.stateFile);
@@ -332,7 +332,8 @@ export function progressOf(rt: Runtime) {
       starts: record?.starts ?? 0,
       passes: record?.passes ?? 0,
       hintsShown: record?.attempt?.hintsShown ?? record?.lastHintsShown ?? 0,
-      wrongAnswers: record?.attempt?.wrongAnswers ?? record?.lastWrongAnswers ?? 0,
+      // Of the latest pass only: a count that moved as you answered would tell right from wrong.
+      wrongAnswers: record?.lastWrongAnswers ?? 0,
       secondsToDiagnosis: record?.lastDiagnosisSeconds,
       secondsToPass: record?.lastPassSeconds,
       bestSeconds: record?.bestSeconds,
