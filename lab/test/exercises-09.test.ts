@@ -18,7 +18,7 @@ describe('exercise 09 in lite mode', () => {
   beforeAll(() => lab.up(), 300_000);
   afterAll(() => lab.down(), 90_000);
 
-  it('finds the blocked service and route; the fix holds only once the flag is reverted', async () => {
+  it('finds the blocked service and route; the fix holds only once its instances are redeployed', async () => {
     const other = (await lab.start('09', 12)).target as { service: string; route: string };
     const { target } = await lab.start('09', 7);
     const { service, route } = target as { service: string; route: string };
