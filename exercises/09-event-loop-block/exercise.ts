@@ -1,8 +1,9 @@
 /**
  * A blocked event loop: one service does CPU-bound work synchronously on every request to one
  * route, and while it runs nothing else in that process does. The learner finds the service and
- * the route from the event loop lag and the latency per route, and reverts the feature flag that
- * switched the work on (a runtime setting: `lab fault clear` on that service's instances).
+ * the route from the event loop lag and the latency per route. The feature flag that switched the
+ * work on was flipped at runtime, in the processes: redeploying that service's instances
+ * (`lab restart`, each) starts them from their configuration, where it is off.
  */
 import { defineExercise } from 'lab/exercise-api';
 
@@ -91,8 +92,7 @@ export default defineExercise<Target>({
 
   async solve(ctx, target) {
     await ctx.answer({ service: target.service, route: `GET ${target.route}` });
-    // The flag is reverted where it is on, instance by instance (a config revert, not a restart).
-    for (const instance of ctx.instances.filter((i) => i.service === target.service))
-      await ctx.faults.clear({ name: 'event-loop-block', instance: instance.name });
+    // Each instance of the service redeployed from its configuration, one at a time.
+    for (const instance of ctx.instances.filter((i) => i.service === target.service)) await ctx.restart(instance.name);
   },
 });

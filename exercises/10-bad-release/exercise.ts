@@ -30,8 +30,8 @@ export default defineExercise<Target>({
   async setup(ctx, rng) {
     const replicas = ctx.instances.filter((i) => i.service === 'catalog').map((i) => i.name);
     const instance = rng.pick(replicas);
-    const injected = await ctx.faults.inject({ name: 'bad-release', instance, options: { errorShare: ERROR_SHARE } });
-    ctx.progress(`${injected.instances.join(', ')} now runs the new release`);
+    await ctx.faults.inject({ name: 'bad-release', instance, options: { errorShare: ERROR_SHARE } });
+    ctx.progress('the canary of the new release is deployed'); // not where: that is the first answer
     return { instance, labels: ctx.instanceLabels(instance), version: BAD_RELEASE_VERSION };
   },
 

@@ -1,9 +1,9 @@
 /**
  * A high-cardinality label: one service's request histogram is labelled with the raw path
  * (`/products/4711`) instead of the route template (`/products/:id`), so every product id a
- * customer opens becomes a time series of its own. The learner finds the service and the label,
- * ships the fixed instrumentation (lab fault clear) and redeploys (lab restart): a process keeps
- * every series it ever created until it restarts.
+ * customer opens becomes a time series of its own (a debug switch flipped at runtime). The
+ * learner finds the service and the label and redeploys its instances (lab restart): a fresh
+ * process labels by route template again, and lets go of every series the old one created.
  */
 import { defineExercise } from 'lab/exercise-api';
 
@@ -66,8 +66,7 @@ export default defineExercise<Target>({
   async solve(ctx, target) {
     await ctx.answer({ service: target.service, label: 'route' });
     for (const instance of target.instances) {
-      // The fixed instrumentation, shipped; the restart lets go of the series already created.
-      await ctx.faults.clear({ name: 'high-cardinality', instance });
+      // A fresh process: the route template again, and none of the series already created.
       await ctx.restart(instance);
     }
   },

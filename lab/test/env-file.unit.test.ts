@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureEnvFile, EXAMPLE, parseEnv, readEnv, renderEnv } from '../src/core/env-file';
+import { documentedSettings, ensureEnvFile, EXAMPLE, parseEnv, readEnv, renderEnv } from '../src/core/env-file';
 import { labPaths, ROOT } from '../src/core/paths';
 import { components, SCHEMA_SERVICES } from '../src/core/topology';
 
@@ -71,5 +71,36 @@ describe('.env.example', () => {
     const list = components({ paths: labPaths({ LAB_HOME: tmp() }), env });
     for (const c of list)
       for (const [key, value] of Object.entries(c.env)) expect({ key, value }).not.toEqual({ key, value: '' });
+  });
+});
+
+describe('the settings each service documents in .env.example (what `lab config set` accepts)', () => {
+  it('are the KEY=value lines under a "# <service>: ..." line, for each service it names', () => {
+    const text = [
+      '## Optional tunables',
+      '# catalog: how long a product stays in the cache.',
+      '# CACHE_TTL_SECONDS=60',
+      '# orders, payments and auth: the connections of the MySQL pool.',
+      '# MYSQL_POOL_SIZE=10',
+      '# every service: how much to log.',
+      'LOG_LEVEL=info',
+      '# A profile from profiles.json: default, noisy...',
+      'TRAFFIC_PROFILE=default',
+    ].join('\n');
+    const keys = Object.fromEntries(
+      Object.entries(documentedSettings(text)).map(([service, settings]) => [service, settings.map((s) => s.key)]),
+    );
+    expect(keys).toEqual({
+      catalog: ['CACHE_TTL_SECONDS'],
+      orders: ['MYSQL_POOL_SIZE'],
+      payments: ['MYSQL_POOL_SIZE'],
+      auth: ['MYSQL_POOL_SIZE'],
+      'every service': ['LOG_LEVEL'],
+    });
+    expect(documentedSettings(text).catalog[0]).toEqual({
+      key: 'CACHE_TTL_SECONDS',
+      default: '60',
+      description: 'how long a product stays in the cache.',
+    });
   });
 });

@@ -109,6 +109,8 @@ export function exerciseLab(name: TestLabName) {
       expect(recorded.filter(alive)).toEqual([]);
     },
     start: (nn: string, seed: number) => startExercise(runtime(), nn, { seed }),
+    /** The lab's fault control plane in-process, as the runner uses it (the CLI's is closed during an exercise). */
+    faults: () => runtime().faults(),
     solve: (nn: string, target: object) => solveExercise(runtime(), nn, target),
 
     /** Stopping the traffic never passes a fix, whatever else holds; traffic starts again after. */

@@ -1,13 +1,14 @@
 /**
  * Exercise 09 (event-loop-block) end to end in lite mode, as exercises-lite.test.ts proves 01-03:
  * a lab from nothing (a fresh LAB_HOME, ports from the base port of its row in test/support/test-labs.ts, schemas prefixed exi_),
- * `lab start` -> `lab check` fails -> the reference solution (the flag reverted on each instance
- * of the service) -> `lab check` passes -> `lab reset` leaves every service healthy and every
+ * `lab start` -> `lab check` fails -> the reference solution (each instance
+ * of the service restarted) -> `lab check` passes -> `lab reset` leaves every service healthy and every
  * fault gone; and the adversarial cases: the answers of another start, the right route at the
  * wrong service (the gateway sees the same slowness), the right answers with the block still on,
  * traffic stopped. Needs the real MySQL, Redis and RabbitMQ, Debian's prometheus and
  * prometheus-alertmanager, ports 25080-26464 free, and a build (`npx tsc -b`).
  */
+import { activeFaults } from '../src/core/faults';
 import { exerciseLab, item } from './exercise-lab';
 import { eventually } from '../../test/support/eventually';
 
@@ -17,7 +18,7 @@ describe('exercise 09 in lite mode', () => {
   beforeAll(() => lab.up(), 300_000);
   afterAll(() => lab.down(), 90_000);
 
-  it('finds the blocked service and route; the fix holds only once the flag is reverted', async () => {
+  it('finds the blocked service and route; the fix holds only once its instances are redeployed', async () => {
     const other = (await lab.start('09', 12)).target as { service: string; route: string };
     const { target } = await lab.start('09', 7);
     const { service, route } = target as { service: string; route: string };
@@ -51,8 +52,8 @@ describe('exercise 09 in lite mode', () => {
     expect(item(blocked.result, 'fix/route-p95')?.passed).toBe(false);
 
     await lab.solve('09', target);
-    const faults = JSON.parse((await lab.cli(['faults', '--json'])).stdout) as { faults: unknown[] };
-    expect(faults.faults).toEqual([]);
+    // The lab's own view: `lab faults` hides an exercise's faults while it runs.
+    expect((await activeFaults(lab.faults())).faults).toEqual([]);
     await lab.expectPass('09', '90s');
     expect((await lab.cli(['solution', '09'])).code).toBe(0);
 

@@ -156,6 +156,7 @@ describe('the runner, with a fixture exercise', () => {
     while ((now.target as { word: string }).word === (earlier.target as { word: string }).word)
       now = await startExercise(rt, '91', { seed: ++other });
     submitAnswers(rt, '91', { word: (earlier.target as { word: string }).word });
+    expect(progressOf(rt).exercises[0].wrongAnswers).toBe(0); // counted, not told before the pass
     const wrong = await checkExercise(rt, '91');
     expect(wrong).toEqual({
       passed: false,
@@ -163,11 +164,17 @@ describe('the runner, with a fixture exercise', () => {
     });
     expect(() => openSolution(rt, '91')).toThrow(/opens after a pass: lab check 91/);
     submitAnswers(rt, '91', { word: (now.target as { word: string }).word.toUpperCase() }); // normalised
-    expect(await checkExercise(rt, '91')).toMatchObject({ passed: true });
+    const passed = await checkExercise(rt, '91');
+    expect(passed).toMatchObject({ passed: true, figures: { wrongAnswers: 1, hintsShown: 0 } });
+    expect(passed.figures?.secondsToPass).toBeGreaterThanOrEqual(passed.figures?.secondsToDiagnosis ?? Infinity);
     expect(openSolution(rt, '91').text).toContain('The word.');
-    const [row] = progressOf(rt);
-    expect(row).toMatchObject({ id: '91', status: 'passed', passes: 1 });
+    const {
+      exercises: [row],
+      total,
+    } = progressOf(rt);
+    expect(row).toMatchObject({ id: '91', status: 'passed', passes: 1, wrongAnswers: 1, hintsShown: 0 });
     expect(row.secondsToPass).toBeGreaterThanOrEqual(0);
+    expect(total).toMatchObject({ passed: 1, of: 1, wrongAnswers: 1, secondsToPass: row.secondsToPass });
     const registry = createRegistry('lab-test', 'test');
     registerExerciseMetrics(registry, rt.stateFile);
     expect(await registry.metrics()).toMatch(/^lab_exercise_time_to_pass_seconds\{exercise="91"\} [\d.]+$/m);

@@ -2,11 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readPid } from '../src/core/runtime/processes';
+import { seal } from '../src/core/sealed';
 import { supervise, type Plan } from '../src/core/runtime/supervisor';
+
+const SECRET = 'a lab token';
 
 /**
  * Deploys through the supervisor: a child starts with its overrides, and reload() restarts at
- * once (no backoff) exactly the children whose overrides changed. Real child processes.
+ * once (no backoff) exactly the children whose overrides changed, read from the sealed file.
+ * Real child processes.
  */
 const waitFor = async <T>(what: () => T | undefined, ms = 10_000): Promise<T> => {
   const deadline = Date.now() + ms;
@@ -45,6 +49,7 @@ describe('supervisor deploys', () => {
       // A long backoff: a restart that waited for it would time the test out.
       backoff: { initialMs: 60_000, maxMs: 60_000, resetAfterMs: 60_000 },
       overrides,
+      secret: SECRET,
       components: [component('a'), component('b')],
     };
     const supervisor = supervise(plan, () => undefined);
@@ -59,7 +64,7 @@ describe('supervisor deploys', () => {
     await waitFor(() => (versions('a').length ? true : undefined));
 
     supervisor.reload(); // nothing changed: nothing restarts
-    fs.writeFileSync(overrides, JSON.stringify({ a: { SERVICE_VERSION: '2.0.0' } }));
+    fs.writeFileSync(overrides, JSON.stringify(seal(SECRET, { a: { release: { SERVICE_VERSION: '2.0.0' } } })));
     supervisor.reload();
     const a2 = await waitFor(() => (pid('a') && pid('a') !== a1 ? pid('a') : undefined));
     await waitFor(() => (versions('a').length === 2 ? true : undefined));

@@ -37,6 +37,9 @@ export const TEST_LABS = {
   'exercises-16': { basePort: 2680, schemaPrefix: 'exp_' },
   'exercises-17': { basePort: 2780, schemaPrefix: 'exq_' },
   'exercises-18': { basePort: 2980, schemaPrefix: 'exr_' },
+  'exercises-integrity': { basePort: 5180, schemaPrefix: 'exz_' },
+  // a supervisor with stand-ins for the catalog instances (lab/test/config.unit.test.ts)
+  'config-set': { basePort: 5280, schemaPrefix: 'cfg_' },
   // stacks of service processes (test/support/stack.ts)
   faults: stack(28080),
   checkout: stack(18080),

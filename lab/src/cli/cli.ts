@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors';
 import { parseMode, type Mode } from '../core/mode';
 import { labPaths } from '../core/paths';
 import { labRuntime } from '../exercises/runner';
+import { configSet, configShow } from './commands/config';
 import { dlqList, dlqPurge, dlqReplay } from './commands/dlq';
 import { down } from './commands/down';
 import { faultClear, faultInject, faultList, faultsActive, parseSetting, reset } from './commands/fault';
@@ -125,7 +126,11 @@ program
   .argument('[n]', 'requests per second (for rate)')
   .action((action: string, n: string | undefined) => run(() => traffic(paths, trafficAction(action, n))));
 
-const fault = program.command('fault').description('Inject, list and clear faults (the catalogue: `lab fault list`)');
+const fault = program
+  .command('fault')
+  .description(
+    'Inject, list and clear faults, for free exploration (the catalogue: `lab fault list`); closed while an exercise runs',
+  );
 
 fault
   .command('list')
@@ -152,13 +157,13 @@ fault
 
 program
   .command('faults')
-  .description('The faults active now, in every instance and on the lab side')
+  .description('The faults active now, in every instance and on the lab side (during an exercise: how many are hidden)')
   .action(() => run(() => faultsActive(paths)));
 
 program
   .command('reset')
   .description(
-    'Clear every fault and restore the lab (index, releases, traffic, dead-letter queues), then wait until healthy',
+    'End the exercise under way, clear every fault and restore the lab (index, releases, config, traffic, dead-letter queues), then wait until healthy',
   )
   .argument('[exercise]', "also forget this exercise's attempt (default: the one under way)")
   .action((exercise: string | undefined) =>
@@ -180,6 +185,23 @@ program
   .description('Redeploy one instance as its planned release (lite mode): the way back from a bad canary')
   .argument('<instance>', 'an instance: catalog-2, orders ...')
   .action((instance: string) => run(() => rollback(paths, instance, progress)));
+
+const config = program
+  .command('config')
+  .description("A service's settings (12-factor: in its environment), changed by redeploying its instances");
+
+config
+  .command('show')
+  .description('The settings a service documents in .env.example: their values and where each comes from')
+  .argument('<service>', 'a service: catalog, gateway ...')
+  .action((service: string) => run(() => configShow(paths, service)));
+
+config
+  .command('set')
+  .description('Change settings of a service: every instance is redeployed with them; kept until `lab reset`')
+  .argument('<service>', 'a service: catalog, gateway ...')
+  .argument('<KEY=VALUE...>', 'one or more settings it documents (`lab config show <service>`)')
+  .action((service: string, pairs: string[]) => run(() => configSet(paths, service, pairs, progress)));
 
 program
   .command('sql')

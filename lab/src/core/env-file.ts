@@ -55,3 +55,38 @@ export function readEnv(envFile: string, env: NodeJS.ProcessEnv = process.env): 
   }
   return values;
 }
+
+export interface DocumentedSetting {
+  key: string;
+  /** The value a service takes when none is set (the example's commented-out value). */
+  default: string;
+  description: string;
+}
+
+// `# catalog: how long a product stays in the Redis cache.` opens a service's settings ("every
+// service", or several: `# orders, payments: ...`); the `# KEY=value` lines under it are its own.
+const SETTINGS_OF = /^#\s*(every service|[a-z][a-z0-9-]*(?:(?:,\s*|\s+and\s+)[a-z][a-z0-9-]*)*):\s+(.+)$/;
+const SETTING = /^#?\s*([A-Z][A-Z0-9_]*)=(.*)$/;
+
+/**
+ * The settings each service documents in .env.example, by service ('every service' under its own
+ * name): the only ones `lab config set` accepts, so that a change is one a service reads.
+ */
+export function documentedSettings(example: string): Record<string, DocumentedSetting[]> {
+  const settings: Record<string, DocumentedSetting[]> = {};
+  let owners: { services: string[]; description: string } | undefined;
+  for (const line of example.split('\n').map((l) => l.trim())) {
+    const opens = SETTINGS_OF.exec(line);
+    const setting = SETTING.exec(line);
+    if (opens)
+      owners = {
+        services: opens[1] === 'every service' ? [opens[1]] : opens[1].split(/,\s*|\s+and\s+/),
+        description: opens[2],
+      };
+    else if (setting && owners)
+      for (const service of owners.services)
+        (settings[service] ??= []).push({ key: setting[1], default: setting[2], description: owners.description });
+    else owners = undefined; // a blank line, a section, prose: the settings of that service end
+  }
+  return settings;
+}

@@ -12,6 +12,10 @@ export interface Attempt {
   truth: Record<string, string[]>; // answer key -> hashes of the accepted values
   facts: Record<string, string>; // told to the learner at start (an order id)
   answers: Record<string, string>; // as submitted with `lab answer`
+  /** Values `lab answer` was given that were not right: each is counted, none is told. */
+  wrongAnswers?: number;
+  /** The faults its setup left in force, hidden from the control plane while it runs. */
+  hiddenFaults?: number;
   hintsShown: number;
   checks: number;
   diagnosedAt?: string;
@@ -25,6 +29,9 @@ export interface ExerciseRecord {
   /** From start to the first right diagnosis, and to the first pass, of the latest start that got there. */
   lastDiagnosisSeconds?: number;
   lastPassSeconds?: number;
+  /** Of the latest start that passed: its wrong answers and the hints it asked for. */
+  lastWrongAnswers?: number;
+  lastHintsShown?: number;
   /** The best time to pass, over every start. */
   bestSeconds?: number;
 }
@@ -57,4 +64,16 @@ export function updateState<R>(file: string, change: (state: ExercisesState) => 
   const result = change(state);
   writeState(file, state);
   return result;
+}
+
+export interface UnderWay {
+  id: string;
+  hiddenFaults: number;
+}
+
+/** The exercise being attempted now, if any: while it runs the fault control plane is closed to it. */
+export function exerciseUnderWay(file: string): UnderWay | undefined {
+  const state = readState(file);
+  const attempt = state.current ? state.exercises[state.current]?.attempt : undefined;
+  return state.current && attempt ? { id: state.current, hiddenFaults: attempt.hiddenFaults ?? 0 } : undefined;
 }

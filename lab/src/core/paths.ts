@@ -21,6 +21,7 @@ export function labPaths(env: NodeJS.ProcessEnv = process.env) {
     plan: path.join(state, 'plan.json'),
     overrides: path.join(state, 'overrides.json'),
     faults: path.join(state, 'faults.json'),
+    exercises: path.join(state, 'exercises.json'),
     mode: path.join(state, 'mode'),
     pages: path.join(state, 'pages.jsonl'),
     store: path.join(state, 'store'), // the telemetry store's SQLite files (lite mode)

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { LabError, UsageError } from '../core/errors';
-import { labFaultContext, resetLab, type FaultContext } from '../core/faults';
+import { activeFaults, labFaultContext, resetLab, type FaultContext } from '../core/faults';
 import { postJson } from '../core/http';
 import { readState, updateState, type Attempt, type ExerciseRecord } from '../core/exercise-state';
 import { currentMode } from '../core/mode';
@@ -14,7 +13,7 @@ import { gradeDiagnosis, gradeEvidence, gradeFix, normalised, type CheckItem } f
 import { randomSeed, seededRng } from './rng';
 import { checkSettings, type CheckSettings } from './settings';
 import { gatewayShop } from './shop';
-import { hashAnswer, newSalt, secondsBetween } from './hashes';
+import { hashAnswer, matches, newSalt, secondsBetween } from './hashes';
 import { jaegerTraceLookup, logTraceLookup } from './traces';
 
 /** What every exercise command needs: where the lab is, its exercises, how to check, where to say progress. */
@@ -45,7 +44,7 @@ export function labRuntime(paths: LabPaths, progress: Progress, env: NodeJS.Proc
   };
 }
 
-export const exercisesStateFile = (paths: LabPaths) => path.join(paths.state, 'exercises.json');
+export const exercisesStateFile = (paths: LabPaths) => paths.exercises;
 
 export type Status = 'not started' | 'in progress' | 'passed';
 
@@ -106,6 +105,12 @@ export function submitAnswers(rt: Runtime, name: string, values: Record<string, 
   checkedAnswers(definition, values);
   return updateState(rt.stateFile, (state) => {
     const attempt = state.exercises[definition.id].attempt as Attempt;
+    // Counted, not told: `lab answer` must not become a cheap oracle for guessing.
+    const wrong = Object.entries(values).filter(
+      ([key, value]) =>
+        attempt.truth[key] && !matches(attempt.salt, key, normalised(definition, key, value), attempt.truth[key]),
+    );
+    attempt.wrongAnswers = (attempt.wrongAnswers ?? 0) + wrong.length;
     Object.assign(attempt.answers, values);
     const missing = Object.keys(definition.answers).filter((key) => attempt.answers[key] === undefined);
     return { id: definition.id, answers: { ...attempt.answers }, missing };
@@ -157,10 +162,21 @@ export async function startExercise(
     truth[key] = accepted.map((value) => hashAnswer(salt, key, normalised(definition, key, value)));
   }
   const facts = definition.facts?.(target) ?? {};
+  // Counted once, now: a count that fell as the learner restarted things would grade them for free.
+  const hiddenFaults = (await activeFaults(faults)).faults.length;
   updateState(rt.stateFile, (state) => {
     const record = (state.exercises[definition.id] ??= { starts: 0, passes: 0 });
     record.starts += 1;
-    record.attempt = { startedAt: new Date().toISOString(), salt, truth, facts, answers: {}, hintsShown: 0, checks: 0 };
+    record.attempt = {
+      startedAt: new Date().toISOString(),
+      salt,
+      truth,
+      facts,
+      answers: {},
+      hiddenFaults,
+      hintsShown: 0,
+      checks: 0,
+    };
     state.current = definition.id;
   });
   return { started: { id: definition.id, title: definition.title, seed, facts, folder: exercise.folder }, target };
@@ -186,9 +202,19 @@ function contextFor(rt: Runtime, exercise: Exercise, faults: FaultContext) {
   });
 }
 
+/** How an attempt went: time to the right diagnosis (MTTD) and to the pass (MTTR), wrong answers, hints. */
+export interface AttemptFigures {
+  secondsToDiagnosis?: number;
+  secondsToPass?: number;
+  wrongAnswers: number;
+  hintsShown: number;
+}
+
 export interface CheckResult {
   passed: boolean;
   items: CheckItem[];
+  /** On a pass: how the attempt went. */
+  figures?: AttemptFigures;
 }
 
 export async function checkExercise(rt: Runtime, name: string): Promise<CheckResult> {
@@ -229,7 +255,7 @@ export async function checkExercise(rt: Runtime, name: string): Promise<CheckRes
   const items = [...diagnosis, ...evidence, ...fix];
   const passed = items.every((item) => item.passed);
   const now = new Date().toISOString();
-  updateState(rt.stateFile, (state) => {
+  const figures = updateState(rt.stateFile, (state): AttemptFigures | undefined => {
     const record = state.exercises[definition.id];
     const current = record.attempt;
     if (!current || current.startedAt !== attempt.startedAt) return; // restarted meanwhile
@@ -243,9 +269,18 @@ export async function checkExercise(rt: Runtime, name: string): Promise<CheckRes
       record.passes += 1;
       record.lastPassSeconds = secondsBetween(current.startedAt, now);
       record.bestSeconds = Math.min(record.bestSeconds ?? Infinity, record.lastPassSeconds);
+      record.lastWrongAnswers = current.wrongAnswers ?? 0;
+      record.lastHintsShown = current.hintsShown;
     }
+    if (!passed) return undefined;
+    return {
+      secondsToDiagnosis: current.diagnosedAt ? secondsBetween(current.startedAt, current.diagnosedAt) : undefined,
+      secondsToPass: current.passedAt ? secondsBetween(current.startedAt, current.passedAt) : undefined,
+      wrongAnswers: current.wrongAnswers ?? 0,
+      hintsShown: current.hintsShown,
+    };
   });
-  return { passed, items };
+  return { passed, items, ...(figures && { figures }) };
 }
 
 export function nextHint(rt: Runtime, name: string) {
@@ -282,9 +317,13 @@ export function forgetAttempt(rt: Runtime, name?: string): string | undefined {
   });
 }
 
+/**
+ * Per exercise: hints asked for (in the attempt under way, else the latest pass), wrong answers
+ * and the times to the diagnosis and to the pass (of the latest pass); and the totals.
+ */
 export function progressOf(rt: Runtime) {
   const state = readState(rt.stateFile);
-  return rt.exercises.map(({ definition: d }) => {
+  const exercises = rt.exercises.map(({ definition: d }) => {
     const record = state.exercises[d.id];
     return {
       id: d.id,
@@ -292,10 +331,24 @@ export function progressOf(rt: Runtime) {
       status: statusOf(record),
       starts: record?.starts ?? 0,
       passes: record?.passes ?? 0,
-      hintsShown: record?.attempt?.hintsShown ?? 0,
+      hintsShown: record?.attempt?.hintsShown ?? record?.lastHintsShown ?? 0,
+      // Of the latest pass only: a count that moved as you answered would tell right from wrong.
+      wrongAnswers: record?.lastWrongAnswers ?? 0,
       secondsToDiagnosis: record?.lastDiagnosisSeconds,
       secondsToPass: record?.lastPassSeconds,
       bestSeconds: record?.bestSeconds,
     };
   });
+  const sum = (pick: (e: (typeof exercises)[number]) => number | undefined) =>
+    exercises.reduce((total, e) => total + (pick(e) ?? 0), 0);
+  const total = {
+    passed: exercises.filter((e) => e.status === 'passed').length,
+    of: exercises.length,
+    starts: sum((e) => e.starts),
+    hintsShown: sum((e) => e.hintsShown),
+    wrongAnswers: sum((e) => e.wrongAnswers),
+    secondsToDiagnosis: sum((e) => e.secondsToDiagnosis),
+    secondsToPass: sum((e) => e.secondsToPass),
+  };
+  return { exercises, total };
 }

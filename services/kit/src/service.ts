@@ -55,7 +55,7 @@ export function createServiceApp({
     '/health/ready',
     ready(checks, () => app.get('shuttingDown') === true),
   );
-  if (faults) app.use('/admin', express.json({ limit: '8kb' }), faultAdmin(faults, labToken, log));
+  if (faults) app.use('/admin', express.json({ limit: '8kb' }), faultAdmin(faults, labToken));
   if (metrics) app.use(httpMetrics(registry, faults));
   app.use(accessLog(log));
   if (bodyLimit !== false) app.use(express.json({ limit: bodyLimit, strict: true }));

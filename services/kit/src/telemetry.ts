@@ -31,8 +31,9 @@ env.OTEL_METRICS_EXPORTER ??= 'none';
 if (!exportsOverOtlp) env.OTEL_LOGS_EXPORTER ??= 'none';
 setRedMetrics(env.METRICS_ENABLED !== 'false');
 
-// Scrapes and health probes every few seconds would bury the traces a learner is looking for.
-const PLUMBING = /^\/(metrics|health\/(live|ready))(\?|$)/;
+// Scrapes and health probes every few seconds would bury the traces a learner is looking for; the
+// lab's fault control plane is not part of the shop (a span naming the fault would be an answer).
+const PLUMBING = /^\/(metrics|health\/(live|ready)|admin\/faults(\/[^/?]+)?)(\?|$)/;
 const isPlumbing = (path: string | undefined) => PLUMBING.test(path ?? '');
 
 // The names OTEL_NODE_DISABLED_INSTRUMENTATIONS takes, as for the auto-instrumentations package.

@@ -12,6 +12,7 @@ import {
   progressOf,
   startExercise,
   submitAnswers,
+  type AttemptFigures,
   type CheckResult,
   type Runtime,
   type Started,
@@ -111,7 +112,7 @@ export async function exerciseCheck(rt: Runtime, name: string): Promise<Report<C
           ]),
         },
       },
-      { lines: [result.passed ? `Passed! The solution is open: lab solution ${id}.` : 'Not yet.'] },
+      { lines: [result.figures ? passedLine(id, result.figures) : 'Not yet.'] },
     ],
   };
 }
@@ -136,27 +137,47 @@ export function exerciseForget(rt: Runtime, name?: string): Report<{ exercise?: 
   };
 }
 
+const time = (s?: number) => (s === undefined ? '-' : `${Math.round(s)} s`);
+
+function passedLine(id: string, f: AttemptFigures): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return (
+    `Passed! Diagnosed in ${time(f.secondsToDiagnosis)}, fixed in ${time(f.secondsToPass)} ` +
+    `(${plural(f.wrongAnswers, 'wrong answer')}, ${plural(f.hintsShown, 'hint')}). ` +
+    `The solution is open: lab solution ${id}.`
+  );
+}
+
 export function exerciseProgress(rt: Runtime): Report<ReturnType<typeof progressOf>> {
-  const rows = progressOf(rt);
-  const time = (s?: number) => (s === undefined ? '-' : `${Math.round(s)} s`);
+  const progress = progressOf(rt);
+  const { total } = progress;
   return {
-    data: rows,
+    data: progress,
     ok: true,
     sections: [
       {
         table: {
-          head: ['NN', 'TITLE', 'STATUS', 'STARTS', 'PASSES', 'TO DIAGNOSIS', 'TO PASS', 'BEST'],
-          rows: rows.map((r) => [
+          head: ['NN', 'TITLE', 'STATUS', 'STARTS', 'PASSES', 'HINTS', 'WRONG', 'TO DIAGNOSIS', 'TO PASS', 'BEST'],
+          rows: progress.exercises.map((r) => [
             r.id,
             r.title,
             r.status,
             String(r.starts),
             String(r.passes),
+            String(r.hintsShown),
+            String(r.wrongAnswers),
             time(r.secondsToDiagnosis),
             time(r.secondsToPass),
             time(r.bestSeconds),
           ]),
         },
+      },
+      {
+        lines: [
+          `${total.passed} of ${total.of} passed; ${total.starts} starts, ${total.hintsShown} hints, ` +
+            `${total.wrongAnswers} wrong answers; ${time(total.secondsToDiagnosis)} to diagnose and ` +
+            `${time(total.secondsToPass)} to fix, over the latest passes.`,
+        ],
       },
     ],
   };

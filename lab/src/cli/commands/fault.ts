@@ -1,13 +1,14 @@
-import { activeLabFaults, clearLabFaults, injectLabFault, resetLabAt } from '../../core/actions/fault';
-import { UsageError } from '../../core/errors';
 import {
-  listFaults,
-  type ActiveEntry,
-  type Cleared,
-  type FaultInfo,
-  type Injected,
-  type ResetResult,
-} from '../../core/faults';
+  activeLabFaults,
+  clearLabFaults,
+  injectLabFault,
+  resetLabAt,
+  type ActiveFaults,
+  type LabReset,
+} from '../../core/actions/fault';
+import type { UnderWay } from '../../core/exercise-state';
+import { UsageError } from '../../core/errors';
+import { listFaults, type ActiveEntry, type Cleared, type FaultInfo, type Injected } from '../../core/faults';
 import type { LabPaths } from '../../core/paths';
 import type { Progress } from '../../core/progress';
 import type { Report } from '../output';
@@ -109,19 +110,28 @@ export async function faultClear(
   };
 }
 
-export async function faultsActive(paths: LabPaths): Promise<Report<{ faults: ActiveEntry[]; unreachable: string[] }>> {
+/** `lab faults` and `lab status` say it the same way. */
+export const hiddenLine = ({ id, hiddenFaults }: UnderWay) =>
+  `Exercise ${id} is under way: ${hiddenFaults === 1 ? '1 fault is' : `${hiddenFaults} faults are`} hidden from the ` +
+  'fault control plane until it ends. Find it from the signals; `lab reset` ends the exercise.';
+
+export async function faultsActive(paths: LabPaths): Promise<Report<ActiveFaults>> {
   const result = await activeLabFaults(paths);
   return {
     data: result,
     ok: result.unreachable.length === 0,
     sections: [
-      result.faults.length ? activeTable(result.faults) : { lines: ['No fault is active.'] },
+      result.hidden
+        ? { lines: [hiddenLine(result.hidden)] }
+        : result.faults.length
+          ? activeTable(result.faults)
+          : { lines: ['No fault is active.'] },
       { lines: unreachableLines(result.unreachable) },
     ],
   };
 }
 
-export async function reset(paths: LabPaths, progress: Progress): Promise<Report<ResetResult>> {
+export async function reset(paths: LabPaths, progress: Progress): Promise<Report<LabReset>> {
   const result = await resetLabAt(paths, progress);
   const purged = Object.entries(result.purged).map(([queue, n]) => `${queue}: ${n} purged`);
   return {
@@ -133,6 +143,7 @@ export async function reset(paths: LabPaths, progress: Progress): Promise<Report
         lines: [
           ...purged,
           ...unreachableLines(result.unreachable),
+          ...(result.ended ? [`Exercise ${result.ended.id} ended: its faults are cleared.`] : []),
           ...(result.rulesUnloaded.length
             ? [`Your rules were taken out of Prometheus (files kept): ${result.rulesUnloaded.join(', ')}`]
             : []),

@@ -2,6 +2,7 @@ import { labStatus, type StatusData } from '../../core/actions/status';
 import type { LabPaths } from '../../core/paths';
 import type { Health } from '../../core/runtime/lite';
 import type { Report, Section } from '../output';
+import { hiddenLine } from './fault';
 
 export function componentsTable(components: Health[]): Section {
   return {
@@ -35,5 +36,6 @@ export async function status(paths: LabPaths): Promise<Report<StatusData>> {
         rows: alerts.map((a) => [{ text: a.alertname, tone: 'bad' }, a.severity, a.startsAt, a.summary]),
       },
     });
+  if (data.exercise) sections.push({ lines: [hiddenLine(data.exercise)] });
   return { data, ok: components.every((c) => c.healthy), sections };
 }

@@ -1,3 +1,4 @@
+import { exerciseUnderWay, type UnderWay } from '../exercise-state';
 import { getJson, isHealthy } from '../http';
 import { currentMode, type Mode } from '../mode';
 import type { LabPaths } from '../paths';
@@ -17,6 +18,8 @@ export interface StatusData {
   components: Health[];
   unavailable?: Array<{ name: string; instead: string }>;
   alerts: Alert[] | null; // null: Alertmanager did not answer
+  /** The exercise under way, and how many of its faults the control plane keeps hidden. */
+  exercise?: UnderWay;
 }
 
 interface AlertmanagerAlert {
@@ -50,5 +53,12 @@ export async function labStatus(paths: LabPaths): Promise<StatusData> {
     endpoints(mode, paths).map(async (e) => ({ name: e.name, healthy: await isHealthy(e.health), url: e.url })),
   );
   const alerts = await firingAlerts(endpoint(mode, paths, 'alertmanager').url);
-  return { mode, components, ...(mode === 'lite' ? { unavailable: UNAVAILABLE_IN_LITE_MODE } : {}), alerts };
+  const exercise = exerciseUnderWay(paths.exercises);
+  return {
+    mode,
+    components,
+    ...(mode === 'lite' ? { unavailable: UNAVAILABLE_IN_LITE_MODE } : {}),
+    alerts,
+    ...(exercise ? { exercise } : {}),
+  };
 }

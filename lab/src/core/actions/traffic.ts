@@ -1,4 +1,5 @@
 import { LabError, UsageError } from '../errors';
+import { exerciseUnderWay } from '../exercise-state';
 import { getJson, postJson, Unreachable } from '../http';
 import { currentMode } from '../mode';
 import type { LabPaths } from '../paths';
@@ -24,7 +25,10 @@ export async function controlTraffic(paths: LabPaths, action: TrafficAction): Pr
   const { url } = endpoint(currentMode(paths), paths, 'traffic');
   try {
     await postJson(`${url}/control`, action);
-    return await getJson<Record<string, unknown>>(`${url}/status`);
+    const state = await getJson<Record<string, unknown>>(`${url}/status`);
+    if (!exerciseUnderWay(paths.exercises)) return state;
+    // The profile and the noisy client's key are what the noisy-client fault changes: an answer.
+    return Object.fromEntries(Object.entries(state).filter(([key]) => !['profile', 'noisyApiKey'].includes(key)));
   } catch (err) {
     if (err instanceof Unreachable)
       throw new LabError(`the traffic generator does not answer at ${url}: is the lab up? (lab status)`);

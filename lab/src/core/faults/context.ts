@@ -7,6 +7,7 @@ import type { LabPaths } from '../paths';
 import { unloadLearnerRules } from '../runtime/learner-rules';
 import { checkAll, redeploy } from '../runtime/lite';
 import { labComponents } from '../runtime/stack';
+import type { OverrideLayer } from '../runtime/supervisor';
 import { CONSUMER_QUEUES } from '../topology';
 
 export interface Instance {
@@ -33,8 +34,12 @@ export interface FaultContext {
   trafficUrl?: string;
   /** The lab-side faults in force (.lab/faults.json). */
   stateFile: string;
-  /** Restarts one instance with extra environment, or as planned when undefined (bad-release). */
-  deploy?: (instance: string, env: Record<string, string> | undefined) => Promise<void>;
+  /**
+   * Redeploys one instance with `env` as one layer of its overrides (the release by default:
+   * bad-release, rollback), or without that layer when `env` is undefined; layer 'all' drops
+   * every override (`lab reset`). runtime/supervisor.ts says what the layers are.
+   */
+  deploy?: (instance: string, env: Record<string, string> | undefined, layer?: OverrideLayer | 'all') => Promise<void>;
   /** Resolves once every component answers healthy, or throws naming those that do not. */
   waitHealthy: () => Promise<void>;
   /** Uninstalls the learner's own alerting rules from Prometheus (`lab rules load` installs them). */
@@ -79,12 +84,13 @@ export function labFaultContext(paths: LabPaths, shell: NodeJS.ProcessEnv = proc
     stateFile: paths.faults,
     deploy: full
       ? undefined
-      : async (instance, overrides) => {
+      : async (instance, overrides, layer = 'release') => {
           const component = services.find((c) => c.name === instance);
           if (!component) throw new LabError(`no instance named ${instance}`);
           await redeploy(
             paths,
             component,
+            layer,
             overrides && { ...overrides, ...releaseAttributes(component.env, overrides) },
           );
         },

@@ -255,7 +255,7 @@ export interface ResetResult extends Cleared {
 
 /**
  * Everything back to how `lab up` left it, whatever the state file says: every fault cleared, the
- * index present, every instance on its planned release, the default traffic profile, the
+ * index present, every instance on its planned release and config, the default traffic profile, the
  * dead-letter queues empty, Prometheus with the lab's rules only; then waits until every
  * component is healthy.
  */
@@ -263,7 +263,7 @@ export async function resetLab(ctx: FaultContext): Promise<ResetResult> {
   const result = await clearFaults(ctx);
   const rulesUnloaded = (await ctx.unloadRules?.()) ?? [];
   await restoreHistoryIndex(ctx);
-  for (const instance of ctx.instances) if (ctx.deploy) await ctx.deploy(instance.name, undefined);
+  for (const instance of ctx.instances) if (ctx.deploy) await ctx.deploy(instance.name, undefined, 'all');
   if (ctx.trafficUrl) await setTraffic(ctx, { profile: 'default' });
   const purged = await purgeDeadLetters(ctx);
   writeLabFaults(ctx, []);

@@ -6,6 +6,7 @@ import mysql from 'mysql2/promise';
 import { ORDER_CREATED, ORDER_PAID, type FaultName } from '@shopnow/kit';
 import { LabError } from '../errors';
 import { ROOT } from '../paths';
+import { isSealed, seal, unseal } from '../sealed';
 import type { FaultContext } from './context';
 
 /**
@@ -21,14 +22,16 @@ export interface LabFault {
   undo?: Record<string, unknown>;
 }
 
+/** The records in force; the file is sealed (core/sealed.ts): it must not show an exercise's fault. */
 export function readLabFaults(ctx: FaultContext): LabFault[] {
   if (!fs.existsSync(ctx.stateFile)) return [];
-  return JSON.parse(fs.readFileSync(ctx.stateFile, 'utf8')) as LabFault[];
+  const stored = JSON.parse(fs.readFileSync(ctx.stateFile, 'utf8')) as unknown;
+  return isSealed(stored) ? unseal<LabFault[]>(ctx.labToken, stored) : (stored as LabFault[]);
 }
 
 export function writeLabFaults(ctx: FaultContext, faults: LabFault[]): void {
   fs.mkdirSync(path.dirname(ctx.stateFile), { recursive: true });
-  fs.writeFileSync(ctx.stateFile, `${JSON.stringify(faults, null, 2)}\n`);
+  fs.writeFileSync(ctx.stateFile, `${JSON.stringify(seal(ctx.labToken, faults))}\n`, { mode: 0o600 });
 }
 
 // --- dropped-index ----------------------------------------------------------------------------

@@ -9,7 +9,9 @@ import { ROOT, workspaces, type LabPaths } from '../paths';
 import type { Component } from '../topology';
 import { writeObservabilityConfig } from './observability';
 import { alive, readPid, readPids, signal } from './processes';
-import { readOverrides, type Plan } from './supervisor';
+import { readEnv } from '../env-file';
+import { seal } from '../sealed';
+import { overrideEnv, readOverrides, type OverrideLayer, type Overrides, type Plan } from './supervisor';
 
 /** Runs scripts/backends.sh (ensure | stop), its output shown as progress. */
 export function backends(action: 'ensure' | 'stop', progress: Progress): void {
@@ -75,6 +77,7 @@ export function startSupervisor(paths: LabPaths, list: Component[]): number {
     pids: paths.pids,
     pidFile: paths.supervisorPid,
     overrides: paths.overrides,
+    secret: labSecret(paths),
     components: list.map(({ name, command, args, env, stopOrder }) => ({ name, command, args, env, stopOrder })),
   };
   fs.mkdirSync(paths.logs, { recursive: true });
@@ -138,28 +141,41 @@ export async function stopLite(paths: LabPaths, progress: Progress, timeoutMs = 
   return [...children.keys()];
 }
 
+/** The secret the lab seals its records with: LAB_TOKEN of .env (core/sealed.ts says why). */
+export const labSecret = (paths: LabPaths): string => readEnv(paths.envFile).LAB_TOKEN ?? '';
+
+/** The overrides every instance runs with now (`lab config show`, a redeploy). */
+export const currentOverrides = (paths: LabPaths): Overrides => readOverrides(paths.overrides, labSecret(paths));
+
 /**
- * Restarts one instance with extra environment (a release version), or back to its plan when
- * `overrides` is undefined: writes .lab/overrides.json, asks the supervisor to reload (SIGUSR2),
- * then waits for a new process that answers healthy.
+ * Restarts one instance with one layer of its overrides replaced (a release version, a service's
+ * config), or without that layer when `env` is undefined, or as planned with `layer` 'all':
+ * writes .lab/overrides.json, asks the supervisor to reload (SIGUSR2), then waits for a new
+ * process that answers healthy. Nothing changed: nothing restarts.
  */
 export async function redeploy(
   paths: LabPaths,
   component: Component,
-  overrides: Record<string, string> | undefined,
+  layer: OverrideLayer | 'all',
+  env: Record<string, string> | undefined,
   timeoutMs = 90_000,
 ): Promise<void> {
   const supervisor = supervisorPid(paths);
   if (!supervisor) throw new LabError('the lab is not running (no supervisor): `lab up` first');
-  const all = readOverrides(paths.overrides);
-  if (JSON.stringify(all[component.name] ?? {}) === JSON.stringify(overrides ?? {})) return;
-  const next = Object.fromEntries(Object.entries(all).filter(([name]) => name !== component.name));
-  if (overrides) next[component.name] = overrides;
+  const all = currentOverrides(paths);
+  const kept = Object.entries(all[component.name] ?? {}).filter(([name]) => layer !== 'all' && name !== layer);
+  const entry: Overrides[string] = Object.fromEntries(env && layer !== 'all' ? [...kept, [layer, env]] : kept);
+  const next = Object.fromEntries([
+    ...Object.entries(all).filter(([name]) => name !== component.name),
+    ...(Object.keys(entry).length ? [[component.name, entry] as const] : []),
+  ]);
   const pidFile = path.join(paths.pids, `${component.name}.pid`);
   const before = readPid(pidFile);
   // Written whole and renamed: the supervisor never reads a half-written file.
-  fs.writeFileSync(`${paths.overrides}.tmp`, JSON.stringify(next, null, 2), { mode: 0o600 });
+  fs.writeFileSync(`${paths.overrides}.tmp`, JSON.stringify(seal(labSecret(paths), next)), { mode: 0o600 });
   fs.renameSync(`${paths.overrides}.tmp`, paths.overrides);
+  // The supervisor restarts a child only when its environment changes (supervisor.ts reload()).
+  if (JSON.stringify(overrideEnv(all[component.name])) === JSON.stringify(overrideEnv(entry))) return;
   signal(supervisor, 'SIGUSR2');
   const deadline = Date.now() + timeoutMs;
   for (;;) {

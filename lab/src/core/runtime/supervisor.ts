@@ -4,13 +4,16 @@
  * output to .lab/logs/<name>.log, records its pid in .lab/pids/<name>.pid, and on SIGTERM stops
  * the children in order (traffic first, Prometheus last) before exiting.
  * Deploys: a child is started with its plan's env plus its entry in the overrides file
- * (.lab/overrides.json, `{ "<name>": { "VAR": "value" } }`); on SIGUSR2 the supervisor re-reads that
- * file and restarts at once, without backoff, every child whose entry changed.
+ * (.lab/overrides.json, `{ "<name>": { "config": { "VAR": "value" }, "release": {...} } }`, sealed
+ * with the plan's secret: a release an exercise deployed must not be readable there); on SIGUSR2
+ * the supervisor re-reads that file and restarts at once, without backoff, every child whose
+ * entry changed.
  * Started as `node lab/dist/core/runtime/supervisor.js <plan.json>`; `lab up` writes the plan.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isSealed, unseal } from '../sealed';
 
 export interface PlanComponent {
   name: string;
@@ -29,20 +32,35 @@ export interface Plan {
   stopTimeoutMs?: number;
   /** Per-child environment overrides, read at every (re)start; see reload(). */
   overrides?: string;
+  /** The secret the overrides file is sealed with (LAB_TOKEN); without one it is plain JSON. */
+  secret?: string;
   components: PlanComponent[];
 }
 
-export type Overrides = Record<string, Record<string, string>>;
+/**
+ * An instance's overrides, in layers: `config` is what `lab config set` gave its service (factor
+ * 3: config in the environment), `release` what a deploy put on it (a version). A rollback drops
+ * the release and keeps the config; `lab reset` drops both.
+ */
+export type OverrideLayer = 'config' | 'release';
+export type Overrides = Record<string, Partial<Record<OverrideLayer, Record<string, string>>>>;
 
 /** The overrides file; missing or unreadable means none (a half-written file is retried at the next reload). */
-export function readOverrides(file: string | undefined): Overrides {
+export function readOverrides(file: string | undefined, secret?: string): Overrides {
   if (!file || !fs.existsSync(file)) return {};
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Overrides;
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return isSealed(stored) && secret ? unseal<Overrides>(secret, stored) : (stored as Overrides);
   } catch {
     return {};
   }
 }
+
+/** The environment an entry adds to the plan's: the release wins over the config. */
+export const overrideEnv = (entry: Overrides[string] = {}): Record<string, string> => ({
+  ...entry.config,
+  ...entry.release,
+});
 
 export const DEFAULT_BACKOFF = { initialMs: 1_000, maxMs: 30_000, resetAfterMs: 60_000 };
 
@@ -72,9 +90,11 @@ export function supervise(plan: Plan, log: Log = stdoutLog): { stop: () => Promi
   let stopping = false;
   const pidFile = (name: string) => path.join(plan.pids, `${name}.pid`);
 
-  const overridesOf = (name: string) => readOverrides(plan.overrides)[name] ?? {};
+  const overridesOf = (name: string) => overrideEnv(readOverrides(plan.overrides, plan.secret)[name]);
 
-  const start = (run: Running) => {
+  // A redeploy may be an exercise's fault (a bad release on one replica): the supervisor's own
+  // log says that one happened, never where or with what; the instance's log shows its new start.
+  const start = (run: Running, redeploy = false) => {
     const out = fs.openSync(path.join(plan.logs, `${run.spec.name}.log`), 'a');
     const overrides = overridesOf(run.spec.name);
     run.applied = JSON.stringify(overrides);
@@ -88,7 +108,8 @@ export function supervise(plan: Plan, log: Log = stdoutLog): { stop: () => Promi
     run.startedAt = Date.now();
     run.exited = new Promise((resolve) => child.once('close', () => resolve()));
     if (child.pid) fs.writeFileSync(pidFile(run.spec.name), `${child.pid}\n`);
-    log('started', { component: run.spec.name, pid: child.pid, overrides: Object.keys(overrides) });
+    if (redeploy) log('redeployed one instance');
+    else log('started', { component: run.spec.name, pid: child.pid });
     // A command that cannot be spawned at all (not installed) is retried like one that crashed.
     child.once('error', (err) => log('spawn failed', { component: run.spec.name, error: err.message }));
     child.once('close', (code, signal) => {
@@ -97,7 +118,7 @@ export function supervise(plan: Plan, log: Log = stdoutLog): { stop: () => Promi
       if (stopping) return;
       if (run.redeploying) {
         run.redeploying = false;
-        return start(run);
+        return start(run, true);
       }
       // A clean exit (code 0: a graceful shutdown, as `lab restart` asks for) is not a crash: it
       // neither waits out nor grows the backoff, however often an operator restarts.
@@ -141,12 +162,11 @@ export function supervise(plan: Plan, log: Log = stdoutLog): { stop: () => Promi
   const reload = () => {
     if (stopping) return;
     for (const run of runs.filter((r) => JSON.stringify(overridesOf(r.spec.name)) !== r.applied)) {
-      log('redeploying', { component: run.spec.name });
       clearTimeout(run.timer);
       run.delayMs = backoff.initialMs;
       const child = run.child;
       if (!child) {
-        start(run);
+        start(run, true);
         continue;
       }
       run.redeploying = true;

@@ -2,7 +2,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, notFound } from '../errors';
-import type { Logger } from '../logger';
 import { isFaultName } from './catalogue';
 import type { Faults } from './engine';
 
@@ -24,9 +23,11 @@ export function requireLabToken(labToken: string | undefined): RequestHandler {
 /**
  * The fault control plane of one service instance: GET lists the active faults, PUT switches one
  * on with its options, DELETE switches one (or all) off. It answers over plain HTTP on the service
- * port, so it keeps working when Redis or RabbitMQ is the broken part.
+ * port, so it keeps working when Redis or RabbitMQ is the broken part. It writes no log line: the
+ * control plane is not part of the shop, and a line naming the fault would hand an exercise's
+ * answer to whoever reads the logs.
  */
-export function faultAdmin(faults: Faults, labToken: string | undefined, log: Logger): Router {
+export function faultAdmin(faults: Faults, labToken: string | undefined): Router {
   const router = Router();
   router.use(requireLabToken(labToken));
   router.get('/faults', (_req, res) => {
@@ -36,9 +37,7 @@ export function faultAdmin(faults: Faults, labToken: string | undefined, log: Lo
     const { name } = req.params;
     if (!isFaultName(name)) throw notFound(`fault ${name}`);
     try {
-      const fault = faults.set(name, req.body);
-      log.warn('fault injected', { fault: name, options: fault.options });
-      res.json({ fault });
+      res.json({ fault: faults.set(name, req.body) });
     } catch (err) {
       if (err instanceof z.ZodError) throw new AppError(400, 'INVALID_FAULT_OPTIONS', z.prettifyError(err));
       if (err instanceof RangeError) throw new AppError(400, 'FAULT_NOT_APPLICABLE', err.message);
@@ -48,13 +47,10 @@ export function faultAdmin(faults: Faults, labToken: string | undefined, log: Lo
   router.delete('/faults/:name', (req, res) => {
     const { name } = req.params;
     if (!isFaultName(name)) throw notFound(`fault ${name}`);
-    const cleared = faults.clear(name);
-    if (cleared) log.warn('fault cleared', { fault: name });
-    res.json({ cleared });
+    res.json({ cleared: faults.clear(name) });
   });
   router.delete('/faults', (_req, res) => {
     faults.clearAll();
-    log.warn('all faults cleared');
     res.json({ cleared: true });
   });
   return router;
