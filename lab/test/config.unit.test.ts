@@ -99,17 +99,18 @@ describe('lab config', () => {
     };
     expect(shown.instances).toEqual(['catalog-1', 'catalog-2']);
     expect(shown.settings).toEqual([
+      expect.objectContaining({ key: 'MYSQL_POOL_SIZE', value: '10', source: 'default' }),
       expect.objectContaining({ key: 'CACHE_TTL_SECONDS', value: '60', source: 'default' }),
     ]);
 
     const refused = await lab('config', 'set', 'catalog', 'SEED_ORDERS=5');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(
-      'catalog does not document SEED_ORDERS in .env.example; it takes: CACHE_TTL_SECONDS',
+      'catalog does not document SEED_ORDERS in .env.example; it takes: MYSQL_POOL_SIZE, CACHE_TTL_SECONDS',
     );
-    const none = await lab('config', 'set', 'inventory', 'CACHE_TTL_SECONDS=5');
-    expect(none.code).toBe(2);
-    expect(none.stderr).toContain('inventory documents no setting in .env.example');
+    const other = await lab('config', 'set', 'inventory', 'CACHE_TTL_SECONDS=5');
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('it takes: MYSQL_POOL_SIZE');
     expect((await lab('config', 'set', 'catalogue', 'CACHE_TTL_SECONDS=5')).stderr).toContain('unknown service');
     expect(await ttls()).toEqual([null, null]);
   });
@@ -118,6 +119,7 @@ describe('lab config', () => {
     const set = await lab('config', 'set', 'catalog', 'CACHE_TTL_SECONDS=5', '--json');
     expect(set.code).toBe(0);
     expect(JSON.parse(set.stdout).settings).toEqual([
+      expect.objectContaining({ key: 'MYSQL_POOL_SIZE', value: '10', source: 'default' }),
       expect.objectContaining({ key: 'CACHE_TTL_SECONDS', value: '5', source: 'lab config set' }),
     ]);
     expect(await ttls()).toEqual(['5', '5']); // both redeployed before the command returned
