@@ -101,9 +101,13 @@ describe('the supervisor', () => {
 
   it('records pids, stops children in order, and kills one that ignores SIGTERM', async () => {
     const stops = path.join(dir, 'stops');
+    // Each child says when its SIGTERM handler is in place: a child signalled before that would
+    // die silently, whatever the order (a fixed wait was too short on a loaded machine).
+    const ready = path.join(dir, 'ready');
+    const installed = (name: string) => `require('fs').appendFileSync(${JSON.stringify(ready)}, '${name}\\n');`;
     const note = (name: string) =>
-      `process.on('SIGTERM', () => { require('fs').appendFileSync(${JSON.stringify(stops)}, '${name}\\n'); process.exit(0) }); setInterval(() => {}, 1000)`;
-    const stubborn = `process.on('SIGTERM', () => require('fs').appendFileSync(${JSON.stringify(stops)}, 'stubborn\\n')); setInterval(() => {}, 1000)`;
+      `process.on('SIGTERM', () => { require('fs').appendFileSync(${JSON.stringify(stops)}, '${name}\\n'); process.exit(0) }); ${installed(name)} setInterval(() => {}, 1000)`;
+    const stubborn = `process.on('SIGTERM', () => require('fs').appendFileSync(${JSON.stringify(stops)}, 'stubborn\\n')); ${installed('stubborn')} setInterval(() => {}, 1000)`;
     const { stop } = supervise(
       plan(
         [
@@ -118,7 +122,7 @@ describe('the supervisor', () => {
     );
     const pidsDir = path.join(dir, 'pids');
     await waitFor(() => fs.existsSync(pidsDir) && fs.readdirSync(pidsDir).length === 3, 5_000);
-    await new Promise((r) => setTimeout(r, 300)); // let the children install their handlers
+    await waitFor(() => fs.existsSync(ready) && lines(ready).length === 3, 5_000);
     const pids = fs.readdirSync(pidsDir).map((f) => Number(fs.readFileSync(path.join(pidsDir, f), 'utf8')));
     expect(pids.every(alive)).toBe(true);
     await stop();
