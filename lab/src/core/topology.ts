@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { EVENTS_EXCHANGE } from '@shopnow/kit/amqp';
 import { ROOT, type LabPaths } from './paths';
@@ -381,11 +380,6 @@ export function components(options: TopologyOptions): Component[] {
       stopOrder: 0,
     },
   ];
-}
-
-/** The traffic generator is written separately; until its build exists the lab runs without it. */
-export function withAvailableTraffic(list: Component[]): Component[] {
-  return list.filter((c) => c.kind !== 'traffic' || fs.existsSync(c.args[c.args.length - 1]));
 }
 
 function pick(env: Record<string, string>, keys: readonly string[]): Record<string, string> {

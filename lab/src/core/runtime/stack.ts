@@ -2,7 +2,7 @@ import { readEnv } from '../env-file';
 import { UsageError } from '../errors';
 import type { Mode } from '../mode';
 import type { LabPaths } from '../paths';
-import { components, STORE, withAvailableTraffic, type Component } from '../topology';
+import { components, STORE, type Component } from '../topology';
 import fs from 'node:fs';
 
 export interface Endpoint {
@@ -42,7 +42,7 @@ export function labComponents(paths: LabPaths, shell: NodeJS.ProcessEnv = proces
   const schemaPrefix = shell.LAB_SCHEMA_PREFIX ?? '';
   if (!/^[a-z0-9_]*$/.test(schemaPrefix))
     throw new UsageError(`LAB_SCHEMA_PREFIX may hold only a-z, 0-9 and _, not "${schemaPrefix}"`);
-  return withAvailableTraffic(components({ paths, env, basePort, schemaPrefix }));
+  return components({ paths, env, basePort, schemaPrefix });
 }
 
 /** One named endpoint of the running lab. */
